@@ -1,0 +1,433 @@
+/*
+ * builder.c - wires a machine from its configuration. Main thread. The order below is the
+ * order of construction; destruction runs it backwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/cli/builder.h"
+#include "core/elf.h"
+#include "core/flat.h"
+#include "core/guest/abi.h"
+#include "core/guest/embedded.h"
+#include "core/mguest.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "iothreads/ioloop.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/clock.h"
+
+#define HIGH_RAM_BASE (4ULL * GiB)
+#define LOW_RAM_MAX   SG_LOW_RAM_END
+
+static int read_file(const char *path, const char *what, uint64_t max, uint8_t **out,
+		     size_t *size, struct errbuf *err)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t done = 0;
+
+	if (fd < 0)
+		return errbuf_set(err, -EINVAL, "%s '%s': %s", what, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return errbuf_set(err, -EINVAL, "%s '%s': not a regular file", what, path);
+	}
+	if (st.st_size == 0 || (uint64_t)st.st_size > max) {
+		close(fd);
+		return errbuf_set(err, -EINVAL, "%s '%s': size %lld is not in 1..%llu bytes", what,
+				  path, (long long)st.st_size, (unsigned long long)max);
+	}
+	/* 16-byte aligned heap memory: the ELF checker reads headers in place. */
+	buf = aligned_alloc(16, ALIGN_UP((size_t)st.st_size, 16));
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return errbuf_set(err, -EINVAL, "%s '%s': read failed", what, path);
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	*out = buf;
+	*size = done;
+	return 0;
+}
+
+int machine_load_image(struct machine *m, struct errbuf *err)
+{
+	const struct machine_config *c = &m->cfg;
+	int ret;
+
+	if (c->kind == GUEST_FLAT) {
+		ret = read_file(c->flat, "--flat", FLAT_MAX_BYTES, &m->image, &m->image_size, err);
+		if (ret)
+			return ret;
+		m->image_owned = true;
+		m->image_name = c->flat;
+		return 0;
+	}
+	if (c->guest_file) {
+		ret = read_file(c->guest_file, "--guest-file", 64 * MiB, &m->image, &m->image_size,
+				err);
+		if (ret)
+			return ret;
+		m->image_owned = true;
+		m->image_name = c->guest_file;
+	} else {
+		const struct embedded_guest *g = embedded_guest_find(c->guest);
+
+		if (!g)
+			return errbuf_set(err, -EINVAL,
+					  "--guest: no micro-guest called '%s' (see `strand guests`)",
+					  c->guest);
+		m->image = (uint8_t *)g->start;
+		m->image_size = (size_t)(g->end - g->start);
+		m->image_name = g->name;
+	}
+	return 0;
+}
+
+static int check_image(struct machine *m, struct errbuf *err)
+{
+	struct elf_info info;
+	const char *why = NULL;
+
+	if (m->cfg.kind == GUEST_FLAT)
+		return 0;
+	if (elf_parse(m->image, m->image_size, &info, &why))
+		return errbuf_set(err, -EINVAL, "%s: %s", m->image_name, why);
+	if (info.load_min != SG_IMAGE_BASE)
+		return errbuf_set(err, -EINVAL,
+				  "%s: not a strand micro-guest (not linked at 0x%llx)",
+				  m->image_name, (unsigned long long)SG_IMAGE_BASE);
+	if (info.load_max > LOW_RAM_MAX || info.load_max > m->cfg.mem_bytes)
+		return errbuf_set(err, -EINVAL, "%s: image does not fit in guest RAM",
+				  m->image_name);
+	return 0;
+}
+
+static int open_kvm(struct machine *m, struct errbuf *err)
+{
+	int ret = kvm_open(&m->kvm, m->cfg.kvm_path);
+
+	if (ret == -ENOENT)
+		return errbuf_set(err, -EINVAL, "%s: no such device (is the kvm module loaded?)",
+				  m->cfg.kvm_path);
+	if (ret == -EACCES || ret == -EPERM)
+		return errbuf_set(err, -EINVAL,
+				  "%s: permission denied (add yourself to the kvm group, or run as root)",
+				  m->cfg.kvm_path);
+	if (ret == -ENODEV)
+		return errbuf_set(err, -EINVAL,
+				  "%s: not a usable KVM (needs API 12, in-kernel irqchip, immediate_exit)",
+				  m->cfg.kvm_path);
+	if (ret)
+		return errbuf_set(err, -EINVAL, "%s: %s", m->cfg.kvm_path, strerror(-ret));
+	m->kvm_open = true;
+	if ((int)m->cfg.vcpus > m->kvm.max_vcpus)
+		return errbuf_set(err, -EINVAL, "--vcpus %u: this KVM supports at most %d vCPUs",
+				  m->cfg.vcpus, m->kvm.max_vcpus);
+	return 0;
+}
+
+static int check_memory(struct machine *m, struct errbuf *err)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t host = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+	char a[32], b[32];
+
+	if (host && m->cfg.mem_bytes > host)
+		return errbuf_set(err, -EINVAL, "--memory %s is more than this host has (%s)",
+				  fmt_size(m->cfg.mem_bytes, a, sizeof(a)),
+				  fmt_size(host, b, sizeof(b)));
+	if (m->cfg.kind == GUEST_FLAT && m->cfg.mem_bytes < MiB)
+		return errbuf_set(err, -EINVAL, "--flat needs at least 1 MiB of guest RAM");
+	return 0;
+}
+
+/* Guest RAM: below 3 GiB at 0, the rest from 4 GiB (the hole is MMIO). */
+static int add_ram(struct machine *m)
+{
+	uint64_t low = MIN(m->cfg.mem_bytes, LOW_RAM_MAX);
+	int ret = memmap_add_ram(&m->vm->mem, 0, low, "ram-low", 0, NULL);
+
+	if (ret || m->cfg.mem_bytes <= low)
+		return ret;
+	return memmap_add_ram(&m->vm->mem, HIGH_RAM_BASE, m->cfg.mem_bytes - low, "ram-high", 0,
+			      NULL);
+}
+
+static void console_print(void *opaque, const char *s, size_t len)
+{
+	chardev_write(opaque, s, len);
+}
+
+static void console_quit(void *opaque)
+{
+	struct machine *m = opaque;
+
+	vm_request_stop(m->vm, VM_STOP_SIGNAL, 128 + SIGINT);
+}
+
+static size_t console_can_accept(void *opaque)
+{
+	struct machine *m = opaque;
+
+	return serial_can_accept(&m->com1);
+}
+
+static void console_receive(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct machine *m = opaque;
+
+	serial_receive(&m->com1, buf, n);
+}
+
+static const struct chardev_input_ops machine_console_ops = {
+	.can_accept = console_can_accept,
+	.receive = console_receive,
+	.quit = console_quit,
+};
+
+static int add_devices(struct machine *m, struct errbuf *err)
+{
+	pthread_mutex_t *big = m->cfg.big_lock ? &m->vm->big_lock : NULL;
+	int ret;
+
+	ret = serial_init(&m->com1, m->vm, &m->console, SERIAL_COM1_BASE, SERIAL_COM1_IRQ, big);
+	if (!ret)
+		ret = i8042_init(&m->kbd, m->vm, big);
+	if (!ret)
+		ret = sink_init_post(&m->post, m->vm);
+	if (!ret && m->cfg.kind == GUEST_MICRO)
+		ret = sink_init_test(&m->testsink, m->vm);
+	if (ret)
+		return errbuf_set(err, ret, "registering devices failed: %s", strerror(-ret));
+	m->devices_up = true;
+	return 0;
+}
+
+static int load_guest(struct machine *m, struct errbuf *err)
+{
+	const char *why = "?";
+	int ret;
+
+	if (m->cfg.kind == GUEST_FLAT) {
+		ret = flat_setup(m->vm, m->image, m->image_size);
+		if (ret)
+			return errbuf_set(err, ret, "%s: cannot load the flat image: %s",
+					  m->image_name, strerror(-ret));
+		return 0;
+	}
+	{
+		struct mguest_opts o = {
+			.name = m->image_name,
+			.image = m->image,
+			.image_size = m->image_size,
+			.args = m->cfg.guest_args,
+			.cpl = m->cfg.cpl,
+			.print = console_print,
+			.print_opaque = &m->console,
+		};
+
+		ret = mguest_setup(m->vm, &o, &m->mg, &why);
+	}
+	if (ret == -ENOMEM || ret == -E2BIG || ret == -ENOEXEC || ret == -EINVAL)
+		return errbuf_set(err, -EINVAL, "%s: %s", m->image_name, why);
+	if (ret)
+		return errbuf_set(err, ret, "%s: %s: %s", m->image_name, why, strerror(-ret));
+	return 0;
+}
+
+int machine_build(const struct machine_config *cfg, struct machine **out, struct errbuf *err)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+	struct vm_opts vo;
+	const char *why = NULL;
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	m->cfg = *cfg;
+	m->sigfd = -1;
+	m->start_ns = now_ns();
+
+	/* 1. Everything the user gave us, checked before any VM state exists. */
+	ret = machine_load_image(m, err);
+	if (!ret)
+		ret = check_image(m, err);
+	if (!ret)
+		ret = check_memory(m, err);
+	if (!ret)
+		ret = open_kvm(m, err);
+	if (!ret) {
+		ret = chardev_open(&m->console, cfg->console, &why);
+		if (ret)
+			ret = errbuf_set(err, -EINVAL, "--console %s: %s%s%s", cfg->console, why,
+					 ret != -EINVAL ? ": " : "", ret != -EINVAL ? strerror(-ret) : "");
+		else
+			m->console_open = true;
+	}
+	if (ret)
+		goto fail;
+
+	/* 2. The VM, its RAM and its vCPUs. */
+	memset(&vo, 0, sizeof(vo));
+	vo.map_mode = cfg->map_mode;
+	vo.create_pit = true;
+	ret = vm_create(&m->kvm, &vo, &m->vm);
+	if (ret) {
+		errbuf_set(err, ret, "cannot create the VM: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = add_ram(m);
+	if (ret) {
+		errbuf_set(err, ret, "cannot allocate guest RAM: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = vm_create_vcpus(m->vm, cfg->vcpus, cfg->topo_given ? &cfg->topo : NULL, NULL);
+	if (ret) {
+		errbuf_set(err, ret, "cannot create %u vCPUs: %s", cfg->vcpus, strerror(-ret));
+		goto fail;
+	}
+
+	/* 3. Devices, then the guest (which may register its own ports). */
+	ret = add_devices(m, err);
+	if (!ret)
+		ret = load_guest(m, err);
+	if (ret)
+		goto fail;
+
+	/* 4. The main loop: console input, signals, stop. */
+	ret = ioloop_create(&m->loop, "strand");
+	if (ret) {
+		errbuf_set(err, ret, "cannot create the main loop: %s", strerror(-ret));
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	machine_destroy(m);
+	return ret;
+}
+
+static void on_stop(void *opaque, uint32_t events)
+{
+	struct machine *m = opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(m->vm->stop_fd, &v, sizeof(v)) < 0)
+		log_debug("stop eventfd: %s", strerror(errno));
+	ioloop_stop(m->loop);
+}
+
+static void on_signal(void *opaque, uint32_t events)
+{
+	struct machine *m = opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(m->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGCHLD || si.ssi_signo == SIGWINCH || si.ssi_signo == SIGPIPE)
+		return;
+	log_info("signal %u: stopping the VM", si.ssi_signo);
+	vm_request_stop(m->vm, VM_STOP_SIGNAL, 128 + (int)si.ssi_signo);
+}
+
+static void on_timeout(void *opaque)
+{
+	struct machine *m = opaque;
+
+	log_warn("--timeout: stopping the VM after %.3f s",
+		 (double)m->cfg.timeout_ns / (double)NSEC_PER_SEC);
+	vm_request_stop(m->vm, VM_STOP_TIMEOUT, 124);
+}
+
+int machine_run(struct machine *m)
+{
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	m->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->sigfd < 0 ||
+	    ioloop_add_fd(m->loop, m->sigfd, EPOLLIN, on_signal, m, NULL) ||
+	    ioloop_add_fd(m->loop, m->vm->stop_fd, EPOLLIN, on_stop, m, NULL)) {
+		log_error("cannot set up the main loop: %s", strerror(errno));
+		return 4;
+	}
+	if (m->cfg.timeout_ns &&
+	    ioloop_timer_add(m->loop, m->cfg.timeout_ns, 0, on_timeout, m, NULL)) {
+		log_error("cannot arm --timeout");
+		return 4;
+	}
+	ret = chardev_attach_input(&m->console, m->loop, &machine_console_ops, m);
+	if (ret)
+		log_warn("console input unavailable: %s", strerror(-ret));
+	ret = vm_start(m->vm, NULL);
+	if (ret) {
+		log_error("cannot start the vCPU threads: %s", strerror(-ret));
+		vm_join(m->vm);
+		return 4;
+	}
+	ioloop_run(m->loop);
+	vm_join(m->vm);
+	m->stop_ns = now_ns();
+	chardev_detach_input(&m->console);
+	chardev_restore_tty();
+	return vm_exit_status(m->vm);
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (!m)
+		return;
+	if (m->vm)
+		vm_join(m->vm);
+	if (m->mg)
+		mguest_free(m->mg);
+	if (m->console_open)
+		chardev_detach_input(&m->console);
+	ioloop_destroy(m->loop);
+	if (m->sigfd >= 0)
+		close(m->sigfd);
+	if (m->devices_up) {
+		serial_destroy(&m->com1);
+		i8042_destroy(&m->kbd);
+		sink_destroy(&m->post);
+		if (m->testsink.vm)
+			sink_destroy(&m->testsink);
+	}
+	vm_destroy(m->vm);
+	if (m->console_open)
+		chardev_close(&m->console);
+	if (m->kvm_open)
+		kvm_close(&m->kvm);
+	if (m->image_owned)
+		free(m->image);
+	free(m);
+}

@@ -1,0 +1,279 @@
+/* cli.c - `strand run` argument parsing. Pure; main thread. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cli/cli.h"
+#include "core/guest/abi.h"
+#include "util/log.h"
+#include "util/parse.h"
+
+void config_defaults(struct machine_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = GUEST_MICRO;
+	c->guest = "hello";
+	c->cpl = 3;
+	c->vcpus = 1;
+	c->mem_bytes = CONFIG_DEFAULT_MEM;
+	c->console = "stdio";
+	c->map_mode = PUBPTR_RCU;
+	c->kvm_path = "/dev/kvm";
+}
+
+void cli_usage_run(void)
+{
+	printf("usage: strand run [options]\n"
+	       "\n"
+	       "Guest (one of; default --guest hello):\n"
+	       "  --guest NAME[:ARGS]    an embedded micro-guest (see `strand guests`); ARGS are\n"
+	       "                         key=value pairs for the program, e.g. exitlat:iters=5000\n"
+	       "  --guest-file ELF[:ARGS] a micro-guest image built with the strand guest kit\n"
+	       "  --flat FILE            a raw real-mode binary loaded at 0x10000, started at\n"
+	       "                         CS:IP 1000:0000 (kvmtool's convention)\n"
+	       "  --guest-cpl 0|3        privilege level of micro-guest code (default 3; on PVM\n"
+	       "                         hosts CPL 0 code is emulated, ~5000x slower)\n"
+	       "\n"
+	       "Machine:\n"
+	       "  --vcpus N[,sockets=S,cores=C,threads=T]   vCPUs and their topology (default 1)\n"
+	       "  --memory SIZE          guest RAM, e.g. 512M, 2G (bare number: MiB; default 256M)\n"
+	       "  --console stdio|file:PATH|none   where the serial console goes (default stdio;\n"
+	       "                         on a terminal, Ctrl-A x quits)\n"
+	       "  --map-lock rcu|rwlock|mutex      protection of the RAM map and dispatch tables\n"
+	       "  --big-lock             run device handlers under one global lock (QEMU's BQL)\n"
+	       "\n"
+	       "Running:\n"
+	       "  --timeout DURATION     stop the VM after DURATION (e.g. 10s, 500ms); exit 124\n"
+	       "  --results-json FILE    write micro-guest results and samples as JSON\n"
+	       "  --quiet                do not print the result summary\n"
+	       "  --kvm PATH             the KVM device (default /dev/kvm)\n"
+	       "  --log-level LEVEL      error, warn (default), info or debug\n"
+	       "\n"
+	       "Exit status: the micro-guest's status; 0 when the guest powers off or resets;\n"
+	       "1 a guest assertion failed; 2 bad usage or input; 3 the guest crashed (exception,\n"
+	       "triple fault, emulation failure); 4 host error; 124 timeout; 128+N signal N.\n");
+}
+
+int cli_parse_vcpus(const char *s, struct machine_config *cfg, struct errbuf *err)
+{
+	struct opts o;
+	const char *v;
+	uint32_t n, x;
+	int ret;
+
+	if (opts_parse(&o, s, "count"))
+		return errbuf_set(err, -EINVAL, "--vcpus: cannot parse '%s'", s);
+	ret = -EINVAL;
+	v = opts_get(&o, "count");
+	if (!v || parse_u32(v, &n) || n == 0) {
+		errbuf_set(err, ret, "--vcpus: '%s' is not a vCPU count of at least 1", v ? v : s);
+		goto out;
+	}
+	if (n > SG_MAX_VCPUS * 4) {
+		errbuf_set(err, ret, "--vcpus: %u is more than strand supports (%u)", n,
+			   SG_MAX_VCPUS * 4);
+		goto out;
+	}
+	cfg->vcpus = n;
+	cfg->topo_given = false;
+	cpu_topology_default(&cfg->topo, n);
+	if (opts_get(&o, "sockets") || opts_get(&o, "cores") || opts_get(&o, "threads")) {
+		const char *keys[] = { "sockets", "cores", "threads" };
+		unsigned *fields[] = { &cfg->topo.sockets, &cfg->topo.cores, &cfg->topo.threads };
+
+		cfg->topo.sockets = cfg->topo.threads = 1;
+		cfg->topo.cores = 0;
+		for (unsigned i = 0; i < 3; i++) {
+			v = opts_get(&o, keys[i]);
+			if (!v)
+				continue;
+			if (parse_u32(v, &x) || x == 0 || x > 4096) {
+				errbuf_set(err, ret, "--vcpus: bad %s count '%s'", keys[i], v);
+				goto out;
+			}
+			*fields[i] = x;
+		}
+		if (!cfg->topo.cores)
+			cfg->topo.cores = n / (cfg->topo.sockets * cfg->topo.threads);
+		if (cpu_topology_count(&cfg->topo) != n) {
+			errbuf_set(err, ret,
+				   "--vcpus: %u sockets x %u cores x %u threads is not %u vCPUs",
+				   cfg->topo.sockets, cfg->topo.cores, cfg->topo.threads, n);
+			goto out;
+		}
+		cfg->topo_given = true;
+	}
+	if ((v = opts_unused(&o))) {
+		errbuf_set(err, ret, "--vcpus: unknown option '%s'", v);
+		goto out;
+	}
+	ret = 0;
+out:
+	opts_free(&o);
+	return ret;
+}
+
+/* Split "NAME:ARGS" in place. */
+static void split_args(char *s, const char **name, const char **args)
+{
+	char *colon = strchr(s, ':');
+
+	*name = s;
+	*args = NULL;
+	if (colon) {
+		*colon = '\0';
+		*args = colon + 1;
+	}
+}
+
+enum {
+	OPT_GUEST = 256,
+	OPT_GUEST_FILE,
+	OPT_FLAT,
+	OPT_CPL,
+	OPT_VCPUS,
+	OPT_MEMORY,
+	OPT_CONSOLE,
+	OPT_MAP_LOCK,
+	OPT_BIG_LOCK,
+	OPT_TIMEOUT,
+	OPT_RESULTS_JSON,
+	OPT_QUIET,
+	OPT_KVM,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+};
+
+static const struct option run_options[] = {
+	{ "guest", required_argument, NULL, OPT_GUEST },
+	{ "guest-file", required_argument, NULL, OPT_GUEST_FILE },
+	{ "flat", required_argument, NULL, OPT_FLAT },
+	{ "guest-cpl", required_argument, NULL, OPT_CPL },
+	{ "vcpus", required_argument, NULL, OPT_VCPUS },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "map-lock", required_argument, NULL, OPT_MAP_LOCK },
+	{ "big-lock", no_argument, NULL, OPT_BIG_LOCK },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "results-json", required_argument, NULL, OPT_RESULTS_JSON },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "kvm", required_argument, NULL, OPT_KVM },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errbuf *err)
+{
+	unsigned guest_opts = 0;
+	int c;
+
+	config_defaults(cfg);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:", run_options, NULL)) != -1) {
+		const char *a = optarg;
+		enum log_level lvl;
+		uint64_t v;
+
+		switch (c) {
+		case OPT_GUEST:
+			split_args(optarg, &cfg->guest, &cfg->guest_args);
+			if (!*cfg->guest)
+				return errbuf_set(err, -EINVAL, "--guest: missing program name");
+			cfg->kind = GUEST_MICRO;
+			guest_opts++;
+			break;
+		case OPT_GUEST_FILE:
+			split_args(optarg, &cfg->guest_file, &cfg->guest_args);
+			if (!*cfg->guest_file)
+				return errbuf_set(err, -EINVAL, "--guest-file: missing file name");
+			cfg->kind = GUEST_MICRO;
+			guest_opts++;
+			break;
+		case OPT_FLAT:
+			cfg->flat = a;
+			cfg->kind = GUEST_FLAT;
+			guest_opts++;
+			break;
+		case OPT_CPL:
+			if (strcmp(a, "0") && strcmp(a, "3"))
+				return errbuf_set(err, -EINVAL, "--guest-cpl: expected 0 or 3, got '%s'", a);
+			cfg->cpl = (unsigned)(a[0] - '0');
+			break;
+		case OPT_VCPUS:
+			if (cli_parse_vcpus(a, cfg, err))
+				return -EINVAL;
+			break;
+		case OPT_MEMORY:
+			if (parse_size(a, MiB, &v))
+				return errbuf_set(err, -EINVAL, "--memory: cannot parse size '%s'", a);
+			if (v < CONFIG_MIN_MEM)
+				return errbuf_set(err, -EINVAL, "--memory: %s is below the 4 MiB minimum", a);
+			if (v % (4 * KiB))
+				return errbuf_set(err, -EINVAL, "--memory: %s is not a multiple of 4 KiB", a);
+			if (v > (1ULL << 40))
+				return errbuf_set(err, -EINVAL, "--memory: %s is above the 1 TiB maximum", a);
+			cfg->mem_bytes = v;
+			break;
+		case OPT_CONSOLE:
+			if (strcmp(a, "stdio") && strcmp(a, "none") &&
+			    (strncmp(a, "file:", 5) || !a[5]))
+				return errbuf_set(err, -EINVAL,
+						  "--console: expected stdio, file:PATH or none, got '%s'", a);
+			cfg->console = a;
+			break;
+		case OPT_MAP_LOCK:
+			if (pubptr_mode_parse(a, &cfg->map_mode))
+				return errbuf_set(err, -EINVAL,
+						  "--map-lock: expected rcu, rwlock or mutex, got '%s'", a);
+			break;
+		case OPT_BIG_LOCK:
+			cfg->big_lock = true;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_duration_ns(a, 1000000000ULL, &v) || v == 0)
+				return errbuf_set(err, -EINVAL, "--timeout: cannot parse duration '%s'", a);
+			cfg->timeout_ns = v;
+			break;
+		case OPT_RESULTS_JSON:
+			cfg->results_json = a;
+			break;
+		case OPT_QUIET:
+			cfg->quiet = true;
+			break;
+		case OPT_KVM:
+			cfg->kvm_path = a;
+			break;
+		case OPT_LOG_LEVEL:
+			if (log_parse_level(a, &lvl))
+				return errbuf_set(err, -EINVAL,
+						  "--log-level: expected error, warn, info or debug, got '%s'", a);
+			log_set_level(lvl);
+			break;
+		case OPT_HELP:
+			cli_usage_run();
+			return 1;
+		case ':':
+			return errbuf_set(err, -EINVAL, "option %s needs a value", argv[optind - 1]);
+		case '?':
+		default:
+			if (optopt)
+				return errbuf_set(err, -EINVAL, "unknown option for run: -%c", optopt);
+			return errbuf_set(err, -EINVAL, "unknown option for run: %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return errbuf_set(err, -EINVAL, "unexpected argument '%s' (see strand run --help)",
+				  argv[optind]);
+	if (guest_opts > 1)
+		return errbuf_set(err, -EINVAL,
+				  "choose one guest: --guest, --guest-file or --flat, not several");
+	if (cfg->kind == GUEST_FLAT && cfg->guest_args)
+		return errbuf_set(err, -EINVAL, "--flat takes no program arguments");
+	if (cfg->guest_args && strlen(cfg->guest_args) >= SG_ARGS_MAX)
+		return errbuf_set(err, -EINVAL, "guest arguments longer than %d characters",
+				  SG_ARGS_MAX - 1);
+	return 0;
+}

@@ -1,0 +1,105 @@
+/*
+ * main.c - the strand command: run, guests, host-check. The main thread blocks the process
+ * signals before creating any thread (they arrive through the main loop's signalfd).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cli/builder.h"
+#include "core/cli/cli.h"
+#include "core/cli/hostcheck.h"
+#include "core/cli/report.h"
+#include "core/guest/embedded.h"
+#include "core/mguest.h"
+#include "core/vm.h"
+#include "sched/thread.h"
+#include "strand-config.h"
+#include "util/log.h"
+#include "util/rcu.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: strand COMMAND [options]\n"
+		   "\n"
+		   "Commands:\n"
+		   "  run          run a VM (default: the hello micro-guest); strand run --help\n"
+		   "  guests       list the embedded micro-guests\n"
+		   "  host-check   check that this host is ready (KVM kind, NUMA, hugepages, ...)\n"
+		   "  version      print the version\n"
+		   "\n"
+		   "Environment: STRAND_LOG=error|warn|info|debug sets the log level.\n");
+}
+
+static int cmd_guests(void)
+{
+	for (unsigned i = 0; i < embedded_guest_count; i++)
+		printf("%-14s %s\n", embedded_guests[i].name, embedded_guests[i].description);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct machine_config cfg;
+	struct machine *m;
+	struct errbuf err = { "" };
+	int ret, status;
+
+	ret = cli_parse_run(argc, argv, &cfg, &err);
+	if (ret == 1)
+		return 0;
+	if (ret) {
+		log_error("%s", err.msg);
+		return 2;
+	}
+	ret = machine_build(&cfg, &m, &err);
+	if (ret) {
+		log_error("%s", err.msg);
+		return ret == -EINVAL ? 2 : 4;
+	}
+	status = machine_run(m);
+	if (m->mg && !cfg.quiet)
+		report_print(m->mg, stdout);
+	fflush(stdout);
+	if (cfg.results_json && report_write_json(m, status, cfg.results_json, &err)) {
+		log_error("%s", err.msg);
+		if (!status)
+			status = 4;
+	}
+	log_info("%s (exit status %d)", vm_stop_reason_name(m->vm->stop_reason), status);
+	machine_destroy(m);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("STRAND_LOG");
+	enum log_level lvl;
+
+	thread_block_process_signals();
+	rcu_thread_online();
+	if (env && log_parse_level(env, &lvl) == 0)
+		log_set_level(lvl);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "guests") == 0)
+		return cmd_guests();
+	if (strcmp(argv[1], "host-check") == 0)
+		return hostcheck_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("strand %s (%s)\n", STRAND_VERSION, STRAND_GIT_REV);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	log_error("unknown command '%s' (see strand --help)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,19 @@
+/*
+ * report.h - micro-guest results: a readable summary on stdout and a JSON document.
+ * Main thread, after the VM stopped.
+ */
+#ifndef STRAND_CLI_REPORT_H
+#define STRAND_CLI_REPORT_H
+
+#include <stdio.h>
+
+#include "util/errbuf.h"
+
+struct machine;
+struct mguest;
+
+void report_print(const struct mguest *g, FILE *f);
+int report_write_json(const struct machine *m, int exit_status, const char *path,
+		      struct errbuf *err);
+
+#endif

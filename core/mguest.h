@@ -1,0 +1,67 @@
+/*
+ * mguest.h - the host side of micro-guests: loads an embedded (or file) ELF image, builds the
+ * long-mode environment (page tables, GDT, TSSs, IDT, boot info, per-vCPU areas), starts every
+ * vCPU at the entry at CPL 3 (or 0), and serves host calls and exception reports.
+ *
+ * Threads: mguest_setup on the main thread after vm_create_vcpus; the host-call and exception
+ * handlers run on vCPU threads (region lock NULL: `lock` below protects results and output);
+ * results are read by the main thread after vm_join.
+ */
+#ifndef STRAND_CORE_MGUEST_H
+#define STRAND_CORE_MGUEST_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/guest/abi.h"
+#include "util/compiler.h"
+
+struct vm;
+
+struct mguest_result {
+	unsigned vcpu;
+	char name[SG_NAME_MAX];
+	char unit[SG_UNIT_MAX];
+	double value;        /* for a result */
+	double *samples;     /* for samples (ns when the guest sent "tsc") */
+	uint64_t nsamples;
+	bool is_samples;
+};
+
+struct mguest_opts {
+	const char *name;          /* for messages */
+	const uint8_t *image;      /* ELF, 8-byte aligned */
+	size_t image_size;
+	const char *args;          /* "key=value,..." or NULL */
+	unsigned cpl;              /* 0 or 3 */
+	/* Where guest prints go (NULL: stdout). Called on vCPU threads, serialised by `lock`. */
+	void (*print)(void *opaque, const char *s, size_t len);
+	void *print_opaque;
+};
+
+struct mguest {
+	struct vm *vm;
+	char name[32];
+	unsigned cpl;
+	uint64_t tsc_khz;
+	void (*print)(void *opaque, const char *s, size_t len);
+	void *print_opaque;
+
+	pthread_mutex_t lock;             /* results, print ordering */
+	struct mguest_result *results;    /* [lock] */
+	unsigned nresults, cap_results;   /* [lock] */
+	uint64_t total_samples;           /* [lock] bounded: the guest controls counts */
+	uint64_t hostcalls, bad_hostcalls; /* atomic */
+};
+
+/* Layout and vCPU state for the image; registers the host-call and exception ports. */
+int __must_check mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out,
+			      const char **why);
+void mguest_free(struct mguest *g);
+
+/* Look up a result by name (first match, any vCPU); NULL if absent. Main thread after join. */
+const struct mguest_result *mguest_find_result(const struct mguest *g, const char *name);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * vcpu.c - vCPU creation, register helpers, crash dumps and the run loop.
+ * The run loop runs on the vCPU's own thread; helpers are called by the loader before start.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "util/log.h"
+
+static __thread struct vcpu *tls_vcpu;
+
+struct vcpu *vcpu_current(void)
+{
+	return tls_vcpu;
+}
+
+int vcpu_create(struct vm *vm, unsigned index, uint32_t apic_id, struct vcpu **out)
+{
+	struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
+	int ret;
+
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->index = index;
+	vcpu->apic_id = apic_id;
+	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)apic_id);
+	if (vcpu->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	vcpu->run_size = (size_t)vm->kvm->vcpu_mmap_size;
+	vcpu->run = mmap(NULL, vcpu->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		ret = -errno;
+		goto err_close;
+	}
+	if (vm->kvm->has_tsc_khz) {
+		int khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+
+		vcpu->tsc_khz = khz > 0 ? (uint64_t)khz : 0;
+	}
+	*out = vcpu;
+	return 0;
+err_close:
+	close(vcpu->fd);
+err_free:
+	free(vcpu);
+	return ret;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (!vcpu)
+		return;
+	munmap(vcpu->run, vcpu->run_size);
+	close(vcpu->fd);
+	free(vcpu);
+}
+
+#define VCPU_IOCTL(vcpu, req, arg) (ioctl((vcpu)->fd, (req), (arg)) < 0 ? -errno : 0)
+
+int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs)
+{
+	return VCPU_IOCTL(vcpu, KVM_GET_REGS, regs);
+}
+
+int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs)
+{
+	return VCPU_IOCTL(vcpu, KVM_SET_REGS, regs);
+}
+
+int vcpu_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	return VCPU_IOCTL(vcpu, KVM_GET_SREGS, sregs);
+}
+
+int vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	return VCPU_IOCTL(vcpu, KVM_SET_SREGS, sregs);
+}
+
+int vcpu_set_cpuid(struct vcpu *vcpu, const struct kvm_cpuid2 *cpuid)
+{
+	return VCPU_IOCTL(vcpu, KVM_SET_CPUID2, cpuid);
+}
+
+int vcpu_set_mp_state(struct vcpu *vcpu, uint32_t state)
+{
+	struct kvm_mp_state mp = { .mp_state = state };
+
+	return VCPU_IOCTL(vcpu, KVM_SET_MP_STATE, &mp);
+}
+
+int vcpu_get_lapic(struct vcpu *vcpu, struct kvm_lapic_state *lapic)
+{
+	return VCPU_IOCTL(vcpu, KVM_GET_LAPIC, lapic);
+}
+
+int vcpu_set_lapic(struct vcpu *vcpu, const struct kvm_lapic_state *lapic)
+{
+	return VCPU_IOCTL(vcpu, KVM_SET_LAPIC, lapic);
+}
+
+int vcpu_set_msrs_tolerant(struct vcpu *vcpu, const struct kvm_msr_entry *e, unsigned n)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[32];
+	} buf;
+	unsigned done = 0;
+	int refused = 0;
+
+	while (done < n) {
+		unsigned chunk = MIN(n - done, (unsigned)ARRAY_SIZE(buf.e));
+		int r;
+
+		memset(&buf.hdr, 0, sizeof(buf.hdr));
+		buf.hdr.nmsrs = chunk;
+		memcpy(buf.e, e + done, chunk * sizeof(*e));
+		r = ioctl(vcpu->fd, KVM_SET_MSRS, &buf);
+		if (r < 0)
+			return -errno;
+		done += (unsigned)r;
+		if ((unsigned)r < chunk) {
+			/* KVM stops at the first MSR it refuses (seen on PVM: 0x10a). Skip it. */
+			log_debug("vcpu%u: KVM refused MSR 0x%x; continuing without it", vcpu->index,
+				  e[done].index);
+			refused++;
+			done++;
+		}
+	}
+	return refused;
+}
+
+int vcpu_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
+{
+	struct kvm_translation tr = { .linear_address = gva };
+
+	if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) < 0)
+		return -errno;
+	if (!tr.valid)
+		return -EFAULT;
+	*gpa = tr.physical_address;
+	return 0;
+}
+
+static void dump_seg(FILE *f, const char *name, const struct kvm_segment *s)
+{
+	fprintf(f, "  %-3s sel %04x base %016llx limit %08x type %x dpl %u %s%s%s%s\n", name,
+		s->selector, (unsigned long long)s->base, s->limit, s->type, s->dpl,
+		s->present ? "P " : "", s->l ? "L " : "", s->db ? "DB " : "",
+		s->unusable ? "unusable" : "");
+}
+
+void vcpu_dump(struct vcpu *vcpu, FILE *f)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	uint64_t gpa;
+	uint8_t code[16];
+
+	fprintf(f, "vcpu%u (APIC id %u) state:\n", vcpu->index, vcpu->apic_id);
+	if (vcpu_get_regs(vcpu, &r) == 0) {
+		fprintf(f,
+			"  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+			"  rsi %016llx rdi %016llx rbp %016llx rsp %016llx\n"
+			"  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n"
+			"  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n"
+			"  rip %016llx rflags %08llx\n",
+			r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10,
+			r.r11, r.r12, r.r13, r.r14, r.r15, r.rip, r.rflags);
+	} else {
+		fprintf(f, "  (registers unavailable)\n");
+		return;
+	}
+	if (vcpu_get_sregs(vcpu, &s) == 0) {
+		dump_seg(f, "cs", &s.cs);
+		dump_seg(f, "ss", &s.ss);
+		dump_seg(f, "ds", &s.ds);
+		dump_seg(f, "tr", &s.tr);
+		fprintf(f,
+			"  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx\n"
+			"  efer %016llx apic_base %016llx gdt %016llx/%x idt %016llx/%x\n",
+			s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.apic_base, s.gdt.base, s.gdt.limit,
+			s.idt.base, s.idt.limit);
+	}
+	if (vcpu_translate(vcpu, r.rip, &gpa) == 0 &&
+	    memmap_read(&vcpu->vm->mem, gpa, code, sizeof(code)) == 0) {
+		fprintf(f, "  code at rip (gpa %llx):", (unsigned long long)gpa);
+		for (unsigned i = 0; i < sizeof(code); i++)
+			fprintf(f, " %02x", code[i]);
+		fprintf(f, "\n");
+	} else {
+		fprintf(f, "  code at rip: not in guest RAM\n");
+	}
+}
+
+static void vcpu_kick_handler(int sig)
+{
+	struct vcpu *v = tls_vcpu;
+
+	(void)sig;
+	if (v)
+		v->run->immediate_exit = 1;
+}
+
+void vcpu_install_kick_handler(void)
+{
+	thread_install_kick_handler(vcpu_kick_handler);
+}
+
+static void handle_io(struct vcpu *vcpu, const struct exit_info *x)
+{
+	struct vm *vm = vcpu->vm;
+
+	for (uint32_t i = 0; i < x->io.count; i++) {
+		uint8_t *data = x->io.data + (size_t)i * x->io.size;
+
+		if (!as_dispatch(&vm->pio, vcpu, x->io.port, data, x->io.size, x->io.write))
+			stat_inc(&vcpu->stats.io_unassigned);
+	}
+}
+
+static void crash(struct vcpu *vcpu, const char *what)
+{
+	log_error("vcpu%u: %s; stopping the VM", vcpu->index, what);
+	vcpu_dump(vcpu, stderr);
+	vm_request_stop(vcpu->vm, VM_STOP_CRASH, 3);
+}
+
+static void handle_internal_error(struct vcpu *vcpu, const struct exit_info *x)
+{
+	struct vm *vm = vcpu->vm;
+	char what[160];
+	int n;
+
+	if (vm->hooks.internal_error && vm->hooks.internal_error(vm->hooks.opaque, vcpu, x))
+		return;
+	n = snprintf(what, sizeof(what), "KVM internal error, suberror %u%s", x->internal.suberror,
+		     x->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)"
+									   : "");
+	for (uint32_t i = 0; i < x->internal.ndata && i < 4 && n < (int)sizeof(what) - 20; i++)
+		n += snprintf(what + n, sizeof(what) - (size_t)n, " %llx",
+			      (unsigned long long)x->internal.data[i]);
+	crash(vcpu, what);
+}
+
+static void vcpu_handle_exit(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct exit_info x;
+	char what[96];
+
+	exit_decode(vcpu->run, vcpu->run_size, &x);
+	stat_inc(&vcpu->stats.exits[x.kind]);
+	switch (x.kind) {
+	case EXIT_IO:
+		handle_io(vcpu, &x);
+		break;
+	case EXIT_MMIO:
+		if (!as_dispatch(&vm->mmio, vcpu, x.mmio.addr, x.mmio.data, x.mmio.len,
+				 x.mmio.write))
+			stat_inc(&vcpu->stats.mmio_unassigned);
+		break;
+	case EXIT_INTR:
+	case EXIT_IRQ_WINDOW:
+		break;
+	case EXIT_SHUTDOWN:
+		crash(vcpu, "guest triple fault (KVM_EXIT_SHUTDOWN)");
+		break;
+	case EXIT_SYSTEM_EVENT:
+		if (x.system_event.type == KVM_SYSTEM_EVENT_RESET)
+			vm_request_stop(vm, VM_STOP_RESET, 0);
+		else if (x.system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+			vm_request_stop(vm, VM_STOP_POWEROFF, 0);
+		else
+			crash(vcpu, "guest crash system event");
+		break;
+	case EXIT_INTERNAL_ERROR:
+		handle_internal_error(vcpu, &x);
+		break;
+	case EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what), "VM entry failed, hardware reason 0x%llx",
+			 (unsigned long long)x.fail_entry.hw_reason);
+		crash(vcpu, what);
+		break;
+	case EXIT_MALFORMED:
+		log_error("vcpu%u: malformed exit (reason %u) from KVM", vcpu->index, x.reason);
+		vm_request_stop(vm, VM_STOP_HOST_ERROR, 4);
+		break;
+	case EXIT_HLT:
+	case EXIT_DEBUG:
+	case EXIT_UNKNOWN:
+	default:
+		snprintf(what, sizeof(what), "unexpected exit %s (reason %u)", exit_kind_name(x.kind),
+			 x.reason);
+		crash(vcpu, what);
+		break;
+	}
+}
+
+/* Park while the park mask is set; false when the loop must end (stop or finish). */
+static bool vcpu_wait_runnable(struct vm *vm, struct vcpu *vcpu)
+{
+	bool run;
+
+	if (likely(!__atomic_load_n(&vcpu->park_mask, __ATOMIC_ACQUIRE) &&
+		   !__atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE) && !vcpu->finished))
+		return true;
+	pthread_mutex_lock(&vm->park_lock);
+	while (vcpu->park_mask && !vm->stop_requested && !vcpu->finished) {
+		if (!vcpu->parked) {
+			vcpu->parked = true;
+			vm->parked++;
+			pthread_cond_broadcast(&vm->park_cond);
+		}
+		pthread_cond_wait(&vm->park_cond, &vm->park_lock);
+	}
+	if (vcpu->parked) {
+		vcpu->parked = false;
+		vm->parked--;
+	}
+	run = !vm->stop_requested && !vcpu->finished;
+	pthread_mutex_unlock(&vm->park_lock);
+	return run;
+}
+
+void *vcpu_thread_main(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+
+	tls_vcpu = vcpu;
+	while (vcpu_wait_runnable(vm, vcpu)) {
+		int r = ioctl(vcpu->fd, KVM_RUN, 0);
+
+		vcpu->run->immediate_exit = 0;
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				stat_inc(&vcpu->stats.exits[EXIT_INTR]);
+				continue;
+			}
+			log_error("vcpu%u: KVM_RUN failed: %s", vcpu->index, strerror(errno));
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, 4);
+			break;
+		}
+		vcpu_handle_exit(vcpu);
+	}
+	vm_vcpu_loop_exit(vm, vcpu);
+	tls_vcpu = NULL;
+	return NULL;
+}
