@@ -50,7 +50,8 @@ int main(int argc, char **argv)
 	 *   mmio: xor ax,ax; mov ds,ax; mov cx, N; l: mov [0], al; loop l; hlt
 	 */
 	uint8_t pio_code[] = { 0xb9, 0, 0, 0xe6, 0x80, 0xe2, 0xfc, 0xf4 };
-	uint8_t mmio_code[] = { 0x31, 0xc0, 0x8e, 0xd8, 0xb9, 0, 0, 0xa2, 0x00, 0x00, 0xe2, 0xfb, 0xf4 };
+	uint8_t mmio_code[] = { 0x31, 0xc0, 0x8e, 0xd8, 0xb9, 0,   0,
+				0xa2, 0x00, 0x00, 0xe2, 0xfb, 0xf4 };
 	unsigned iters = 20000, repeat = 10;
 	int mmio = 0, json = 0;
 	double *res;
@@ -65,8 +66,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else {
-			fprintf(stderr, "usage: strand-kvm-floor [--mode pio|mmio] [--iters N (<=65535)] "
-					"[--repeat R] [--json]\n");
+			fprintf(stderr,
+				"usage: strand-kvm-floor [--mode pio|mmio] [--iters N (<=65535)] "
+				"[--repeat R] [--json]\n");
 			return 2;
 		}
 	}
@@ -88,7 +90,9 @@ int main(int argc, char **argv)
 	if (mem == MAP_FAILED)
 		die("mmap");
 	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = CODE_GPA, .memory_size = 0x10000,
+		.slot = 0,
+		.guest_phys_addr = CODE_GPA,
+		.memory_size = 0x10000,
 		.userspace_addr = (uint64_t)(uintptr_t)mem,
 	};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
@@ -97,7 +101,8 @@ int main(int argc, char **argv)
 	if (vcpu < 0)
 		die("KVM_CREATE_VCPU");
 	int run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	struct kvm_run *run =
+		mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	if (run == MAP_FAILED)
 		die("mmap kvm_run");
 
@@ -106,7 +111,8 @@ int main(int argc, char **argv)
 		struct kvm_regs regs = { .rip = 0, .rflags = 2 };
 		uint64_t t0 = 0, exits = 0;
 
-		memcpy(mem, mmio ? mmio_code : pio_code, mmio ? sizeof(mmio_code) : sizeof(pio_code));
+		memcpy(mem, mmio ? mmio_code : pio_code,
+		       mmio ? sizeof(mmio_code) : sizeof(pio_code));
 		if (ioctl(vcpu, KVM_GET_SREGS, &s) < 0)
 			die("KVM_GET_SREGS");
 		s.cs.base = CODE_GPA;
@@ -141,8 +147,8 @@ int main(int argc, char **argv)
 		res[r] = (double)(now_ns() - t0) / (double)iters;
 	}
 	if (json) {
-		printf("{\"mode\": \"%s\", \"iters\": %u, \"ns_per_exit\": [", mmio ? "mmio" : "pio",
-		       iters);
+		printf("{\"mode\": \"%s\", \"iters\": %u, \"ns_per_exit\": [",
+		       mmio ? "mmio" : "pio", iters);
 		for (unsigned r = 0; r < repeat; r++)
 			printf("%s%.1f", r ? ", " : "", res[r]);
 		printf("]}\n");

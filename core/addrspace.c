@@ -72,7 +72,11 @@ int as_register(struct addr_space *as, uint64_t base, uint64_t size, const struc
 	}
 	memcpy(next->r, cur->r, pos * sizeof(next->r[0]));
 	next->r[pos] = (struct as_region){
-		.base = base, .size = size, .ops = ops, .opaque = opaque, .lock = lock,
+		.base = base,
+		.size = size,
+		.ops = ops,
+		.opaque = opaque,
+		.lock = lock,
 	};
 	snprintf(next->r[pos].name, sizeof(next->r[pos].name), "%s", name ? name : "?");
 	memcpy(next->r + pos + 1, cur->r + pos, (cur->n - pos) * sizeof(next->r[0]));
@@ -84,7 +88,7 @@ int as_register(struct addr_space *as, uint64_t base, uint64_t size, const struc
 /* Readers in RCU mode may still run an old handler until a grace period passes. */
 static void wait_readers(struct addr_space *as)
 {
-	if (as->pub.mode == PUBPTR_RCU)
+	if (as->pub.mode == PUBPTR_RCU && as->pub.live)
 		rcu_wait_grace();
 }
 
@@ -192,8 +196,8 @@ static bool access_ok(const struct as_region *r, uint64_t addr, unsigned len)
 	return len >= r->ops->min_access && len <= r->ops->max_access;
 }
 
-bool as_dispatch(struct addr_space *as, struct vcpu *vcpu, uint64_t addr, void *data,
-		 unsigned len, bool is_write)
+bool as_dispatch(struct addr_space *as, struct vcpu *vcpu, uint64_t addr, void *data, unsigned len,
+		 bool is_write)
 {
 	const struct as_table *t;
 	const struct as_region *r;
@@ -216,7 +220,8 @@ bool as_dispatch(struct addr_space *as, struct vcpu *vcpu, uint64_t addr, void *
 			if (r->ops->write)
 				r->ops->write(r->opaque, vcpu, addr - r->base, v, len);
 		} else {
-			v = r->ops->read ? r->ops->read(r->opaque, vcpu, addr - r->base, len) : ~0ULL;
+			v = r->ops->read ? r->ops->read(r->opaque, vcpu, addr - r->base, len) :
+					   ~0ULL;
 			memcpy(data, &v, len);
 		}
 		if (r->lock)

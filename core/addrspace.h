@@ -51,8 +51,8 @@ struct as_table {
 };
 
 struct addr_space {
-	char name[8]; /* "pio" or "mmio" */
-	uint64_t limit; /* highest valid address + 1 (0x10000 for PIO) */
+	char name[8];	   /* "pio" or "mmio" */
+	uint64_t limit;	   /* highest valid address + 1 (0x10000 for PIO) */
 	struct pubptr pub; /* -> struct as_table */
 	/* Counters, atomic (relaxed). */
 	uint64_t unassigned_reads, unassigned_writes, bad_access;
@@ -79,7 +79,7 @@ const struct as_region *as_find_rcu(const struct as_table *t, uint64_t addr);
  * receives the value read (little endian). Returns true if a handler took it, false if the
  * access was unassigned or invalid (data then reads all-ones).
  */
-bool as_dispatch(struct addr_space *as, struct vcpu *vcpu, uint64_t addr, void *data,
-		 unsigned len, bool is_write);
+bool as_dispatch(struct addr_space *as, struct vcpu *vcpu, uint64_t addr, void *data, unsigned len,
+		 bool is_write);
 
 #endif

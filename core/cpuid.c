@@ -137,8 +137,8 @@ int cpuid_build(const struct kvm_cpuid2 *supported, const struct cpu_topology *t
 			continue;
 		e->eax &= 0x3fffu;
 		e->eax |= ((1u << (pkg_shift - smt_bits)) - 1) << 26;
-		e->eax |= ((e->eax >> 5) & 7) <= 2 ? ((1u << smt_bits) - 1) << 14
-						   : ((1u << pkg_shift) - 1) << 14;
+		e->eax |= ((e->eax >> 5) & 7) <= 2 ? ((1u << smt_bits) - 1) << 14 :
+						     ((1u << pkg_shift) - 1) << 14;
 	}
 	/* Extended topology, leaf 0xB: SMT level, core level, then the invalid level. */
 	for (uint32_t sub = 0; sub < 3; sub++) {

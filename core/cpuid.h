@@ -17,7 +17,7 @@
 /* Guest CPU topology: sockets x cores x threads = number of vCPUs. */
 struct cpu_topology {
 	unsigned sockets;
-	unsigned cores;   /* per socket */
+	unsigned cores;	  /* per socket */
 	unsigned threads; /* per core */
 };
 
@@ -34,7 +34,7 @@ uint32_t cpu_topology_apic_id(const struct cpu_topology *t, unsigned index);
 struct cpuid_opts {
 	uint32_t pv_clear;     /* KVM_FEATURE_* bits to clear from what KVM supports */
 	uint32_t pv_hints_set; /* 0x40000001 EDX: KVM_HINTS_REALTIME */
-	bool pvm_safe;         /* hide instructions this PVM host cannot emulate */
+	bool pvm_safe;	       /* hide instructions this PVM host cannot emulate */
 };
 
 /*
@@ -47,18 +47,18 @@ int __must_check cpuid_build(const struct kvm_cpuid2 *supported, const struct cp
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index);
 
 /* CPUID.1 ECX / EDX and 0x80000001 bits we touch, named. */
-#define CPUID_1_ECX_SSE3	 (1u << 0)
-#define CPUID_1_ECX_CX16	 (1u << 13)
-#define CPUID_1_ECX_X2APIC	 (1u << 21)
-#define CPUID_1_ECX_POPCNT	 (1u << 23)
-#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
-#define CPUID_1_ECX_XSAVE	 (1u << 26)
-#define CPUID_1_ECX_OSXSAVE	 (1u << 27)
-#define CPUID_1_ECX_AVX		 (1u << 28)
-#define CPUID_1_ECX_HYPERVISOR	 (1u << 31)
-#define CPUID_1_EDX_HTT		 (1u << 28)
+#define CPUID_1_ECX_SSE3	      (1u << 0)
+#define CPUID_1_ECX_CX16	      (1u << 13)
+#define CPUID_1_ECX_X2APIC	      (1u << 21)
+#define CPUID_1_ECX_POPCNT	      (1u << 23)
+#define CPUID_1_ECX_TSC_DEADLINE      (1u << 24)
+#define CPUID_1_ECX_XSAVE	      (1u << 26)
+#define CPUID_1_ECX_OSXSAVE	      (1u << 27)
+#define CPUID_1_ECX_AVX		      (1u << 28)
+#define CPUID_1_ECX_HYPERVISOR	      (1u << 31)
+#define CPUID_1_EDX_HTT		      (1u << 28)
 #define CPUID_80000001_ECX_CMP_LEGACY (1u << 1)
-#define CPUID_80000001_ECX_ABM	 (1u << 5) /* lzcnt (and popcnt on AMD) */
-#define CPUID_80000001_ECX_TOPOEXT (1u << 22)
+#define CPUID_80000001_ECX_ABM	      (1u << 5) /* lzcnt (and popcnt on AMD) */
+#define CPUID_80000001_ECX_TOPOEXT    (1u << 22)
 
 #endif

@@ -56,7 +56,8 @@ static uint64_t parse_pvh_note(const uint8_t *buf, uint64_t off, uint64_t size)
 		Elf64_Nhdr nh;
 		uint64_t name_sz, desc_sz, desc_off;
 
-		memcpy(&nh, buf + off + pos, sizeof(nh)); /* notes need not be aligned in the file */
+		memcpy(&nh, buf + off + pos,
+		       sizeof(nh)); /* notes need not be aligned in the file */
 		name_sz = ALIGN_UP((uint64_t)nh.n_namesz, 4);
 		desc_sz = ALIGN_UP((uint64_t)nh.n_descsz, 4);
 		desc_off = pos + sizeof(nh) + name_sz;

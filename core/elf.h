@@ -29,11 +29,9 @@ struct elf_info {
  * class/machine/type), -EINVAL (headers or segments out of the buffer, overflow), 0 on success.
  * Sets *why to a static string naming the problem.
  */
-int __must_check elf_parse(const uint8_t *buf, size_t len, struct elf_info *info,
-			   const char **why);
+int __must_check elf_parse(const uint8_t *buf, size_t len, struct elf_info *info, const char **why);
 
 /* Copy every PT_LOAD segment to guest RAM at p_paddr and zero its bss. -EFAULT if not RAM. */
-int __must_check elf_load(const uint8_t *buf, size_t len, struct memmap *mem,
-			  const char **why);
+int __must_check elf_load(const uint8_t *buf, size_t len, struct memmap *mem, const char **why);
 
 #endif

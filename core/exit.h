@@ -17,15 +17,15 @@ enum exit_kind {
 	EXIT_IO = 0,
 	EXIT_MMIO,
 	EXIT_HLT,
-	EXIT_SHUTDOWN,     /* triple fault */
+	EXIT_SHUTDOWN,	   /* triple fault */
 	EXIT_SYSTEM_EVENT, /* PSCI-style shutdown/reset/crash from KVM */
-	EXIT_INTR,         /* a signal interrupted KVM_RUN */
+	EXIT_INTR,	   /* a signal interrupted KVM_RUN */
 	EXIT_FAIL_ENTRY,
 	EXIT_INTERNAL_ERROR,
 	EXIT_IRQ_WINDOW,
 	EXIT_DEBUG,
-	EXIT_UNKNOWN,      /* an exit reason strand does not handle */
-	EXIT_MALFORMED,    /* fields out of range: a KVM bug or a corrupted page */
+	EXIT_UNKNOWN,	/* an exit reason strand does not handle */
+	EXIT_MALFORMED, /* fields out of range: a KVM bug or a corrupted page */
 	EXIT_KIND_COUNT
 };
 
@@ -38,7 +38,7 @@ struct exit_info {
 			uint8_t size; /* 1, 2 or 4 */
 			bool write;
 			uint32_t count; /* > 1 for rep ins/outs */
-			uint8_t *data;  /* count * size bytes inside the run page */
+			uint8_t *data;	/* count * size bytes inside the run page */
 		} io;
 		struct {
 			uint64_t addr;

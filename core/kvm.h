@@ -15,9 +15,9 @@
 
 enum kvm_kind {
 	KVM_KIND_UNKNOWN = 0,
-	KVM_KIND_VMX,  /* kvm_intel */
-	KVM_KIND_SVM,  /* kvm_amd */
-	KVM_KIND_PVM,  /* kvm_pvm: guest CPL 0 is emulated, some instructions not at all */
+	KVM_KIND_VMX, /* kvm_intel */
+	KVM_KIND_SVM, /* kvm_amd */
+	KVM_KIND_PVM, /* kvm_pvm: guest CPL 0 is emulated, some instructions not at all */
 };
 
 struct kvm_sys {
@@ -25,12 +25,12 @@ struct kvm_sys {
 	enum kvm_kind kind;
 	int api_version;
 	int vcpu_mmap_size;
-	int max_vcpus;     /* KVM_CAP_MAX_VCPUS */
-	int rec_vcpus;     /* KVM_CAP_NR_VCPUS (recommended) */
+	int max_vcpus; /* KVM_CAP_MAX_VCPUS */
+	int rec_vcpus; /* KVM_CAP_NR_VCPUS (recommended) */
 	int nr_memslots;
-	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
+	struct kvm_cpuid2 *cpuid;  /* KVM_GET_SUPPORTED_CPUID */
 	struct kvm_msr_list *msrs; /* KVM_GET_MSR_INDEX_LIST */
-	int disable_exits_mask;    /* KVM_CAP_X86_DISABLE_EXITS */
+	int disable_exits_mask;	   /* KVM_CAP_X86_DISABLE_EXITS */
 	bool has_irqchip, has_pit2, has_ioeventfd, has_irqfd, has_immediate_exit;
 	bool has_halt_poll, has_binary_stats, has_tsc_khz, has_sync_regs, has_vcpu_events;
 	bool has_enforce_pv_cpuid;

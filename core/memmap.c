@@ -190,7 +190,8 @@ static void region_retire(void *p)
 		nanosleep(&ts, NULL);
 		waited_ns += 100000;
 		if (waited_ns == 10 * NSEC_PER_SEC)
-			log_warn("RAM region %s: still %llu DMA requests in flight after 10 s", r->name,
+			log_warn("RAM region %s: still %llu DMA requests in flight after 10 s",
+				 r->name,
 				 (unsigned long long)__atomic_load_n(&r->dma_inflight,
 								     __ATOMIC_RELAXED));
 	}
@@ -232,7 +233,7 @@ int memmap_remove(struct memmap *m, gpa_t gpa)
 	slot_release(m, r->slot);
 	__atomic_store_n(&m->ram_bytes, m->ram_bytes - r->size, __ATOMIC_RELAXED);
 	pubptr_update_commit(&m->pub, next);
-	if (m->pub.mode == PUBPTR_RCU) {
+	if (m->pub.mode == PUBPTR_RCU && m->pub.live) {
 		/* The region is freed in its own callback, queued after the table's. */
 		rcu_free_deferred(r, region_retire);
 	} else {

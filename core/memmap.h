@@ -21,7 +21,7 @@
 #include "util/pubptr.h"
 
 #define MEMMAP_F_READONLY (1u << 0) /* guest and VMM writes refused */
-#define MEMMAP_F_OWNED    (1u << 1) /* memmap munmaps hva when the region goes */
+#define MEMMAP_F_OWNED	  (1u << 1) /* memmap munmaps hva when the region goes */
 
 struct mem_region {
 	gpa_t gpa;
@@ -39,9 +39,9 @@ struct memmap_table {
 };
 
 struct memmap {
-	int vm_fd;         /* -1: no KVM (unit tests) */
+	int vm_fd; /* -1: no KVM (unit tests) */
 	unsigned max_slots;
-	struct pubptr pub; /* -> struct memmap_table */
+	struct pubptr pub;   /* -> struct memmap_table */
 	uint64_t *slot_used; /* bitmap, under pub.update_lock */
 	uint64_t ram_bytes;  /* sum of region sizes, under pub.update_lock; read relaxed */
 };
@@ -53,6 +53,12 @@ enum memmap_access {
 
 int __must_check memmap_init(struct memmap *m, int vm_fd, unsigned max_slots,
 			     enum pubptr_mode mode);
+/* Readers may exist from now on (vm_start calls it). */
+static inline void memmap_go_live(struct memmap *m)
+{
+	pubptr_go_live(&m->pub);
+}
+
 /* Unmaps owned regions. No reader or writer may be active. */
 void memmap_destroy(struct memmap *m);
 
@@ -63,8 +69,8 @@ void memmap_destroy(struct memmap *m);
 int __must_check memmap_add_ram(struct memmap *m, gpa_t gpa, uint64_t size, const char *name,
 				unsigned flags, struct mem_region **out);
 /* Add caller-provided memory (not owned unless MEMMAP_F_OWNED). */
-int __must_check memmap_add(struct memmap *m, gpa_t gpa, uint64_t size, void *hva,
-			    const char *name, unsigned flags, struct mem_region **out);
+int __must_check memmap_add(struct memmap *m, gpa_t gpa, uint64_t size, void *hva, const char *name,
+			    unsigned flags, struct mem_region **out);
 /*
  * Remove the region starting at gpa: KVM forgets it, readers stop finding it, and the memory is
  * unmapped after a grace period and once no DMA holds it. Must not be called in a read section.

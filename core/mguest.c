@@ -25,28 +25,28 @@ _Static_assert(offsetof(struct sg_percpu, irq_count) == SG_PERCPU_OFF_IRQ_COUNT,
 _Static_assert(SG_GDT_GPA + 40 + SG_MAX_VCPUS * 16 <= SG_PT_GPA, "GDT area overlaps");
 _Static_assert(SG_TSS_LIMIT + 1 <= SG_TSS_AREA_SIZE, "TSS area too small");
 
-#define PTE_P   (1ULL << 0)
-#define PTE_RW  (1ULL << 1)
-#define PTE_US  (1ULL << 2)
-#define PTE_PWT (1ULL << 3)
-#define PTE_PCD (1ULL << 4)
-#define PTE_PS  (1ULL << 7)
+#define PTE_P	       (1ULL << 0)
+#define PTE_RW	       (1ULL << 1)
+#define PTE_US	       (1ULL << 2)
+#define PTE_PWT	       (1ULL << 3)
+#define PTE_PCD	       (1ULL << 4)
+#define PTE_PS	       (1ULL << 7)
 
-#define CR0_PE (1ULL << 0)
-#define CR0_MP (1ULL << 1)
-#define CR0_ET (1ULL << 4)
-#define CR0_NE (1ULL << 5)
-#define CR0_WP (1ULL << 16)
-#define CR0_PG (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
-#define CR4_OSFXSR (1ULL << 9)
+#define CR0_PE	       (1ULL << 0)
+#define CR0_MP	       (1ULL << 1)
+#define CR0_ET	       (1ULL << 4)
+#define CR0_NE	       (1ULL << 5)
+#define CR0_WP	       (1ULL << 16)
+#define CR0_PG	       (1ULL << 31)
+#define CR4_PAE	       (1ULL << 5)
+#define CR4_OSFXSR     (1ULL << 9)
 #define CR4_OSXMMEXCPT (1ULL << 10)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
-#define RFLAGS_FIXED 0x2ULL
-#define RFLAGS_IF (1ULL << 9)
-#define RFLAGS_IOPL3 (3ULL << 12)
+#define EFER_LME       (1ULL << 8)
+#define EFER_LMA       (1ULL << 10)
+#define EFER_NXE       (1ULL << 11)
+#define RFLAGS_FIXED   0x2ULL
+#define RFLAGS_IF      (1ULL << 9)
+#define RFLAGS_IOPL3   (3ULL << 12)
 
 /* Sample storage the guest can make us allocate, in total. */
 #define MGUEST_MAX_SAMPLES (64ULL * 1024 * 1024)
@@ -304,7 +304,8 @@ static int hc_result(struct mguest *g, struct vcpu *vcpu, const struct sg_call *
 	char name[SG_NAME_MAX], unit[SG_UNIT_MAX];
 	struct mguest_result *r;
 
-	if (read_str(g->vm, c->a[0], name, sizeof(name)) || read_str(g->vm, c->a[3], unit, sizeof(unit)))
+	if (read_str(g->vm, c->a[0], name, sizeof(name)) ||
+	    read_str(g->vm, c->a[3], unit, sizeof(unit)))
 		return -EFAULT;
 	if (c->a[2] == 0)
 		return -EINVAL;
@@ -330,7 +331,8 @@ static int hc_samples(struct mguest *g, struct vcpu *vcpu, const struct sg_call 
 	double *dst;
 	bool tsc;
 
-	if (read_str(g->vm, c->a[0], name, sizeof(name)) || read_str(g->vm, c->a[3], unit, sizeof(unit)))
+	if (read_str(g->vm, c->a[0], name, sizeof(name)) ||
+	    read_str(g->vm, c->a[3], unit, sizeof(unit)))
 		return -EFAULT;
 	if (n > MGUEST_MAX_SAMPLES)
 		return -E2BIG;
@@ -547,8 +549,7 @@ static int compute_layout(struct vm *vm, const struct sg_image_hdr *hdr, struct 
 	return 0;
 }
 
-int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out,
-		 const char **why)
+int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out, const char **why)
 {
 	struct elf_info info;
 	struct sg_image_hdr hdr;
@@ -571,14 +572,14 @@ int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out
 	ret = elf_load(o->image, o->image_size, &vm->mem, why);
 	if (ret)
 		return ret;
-	if (memmap_read(&vm->mem, SG_IMAGE_BASE, &hdr, sizeof(hdr)) || hdr.magic != SG_IMAGE_MAGIC ||
-	    hdr.abi_version != SG_ABI_VERSION) {
+	if (memmap_read(&vm->mem, SG_IMAGE_BASE, &hdr, sizeof(hdr)) ||
+	    hdr.magic != SG_IMAGE_MAGIC || hdr.abi_version != SG_ABI_VERSION) {
 		*why = "not a strand micro-guest image (bad header)";
 		return -ENOEXEC;
 	}
 	if (hdr.hdr_size < sizeof(hdr) || hdr.isr_stride < 8 || hdr.isr_base < info.load_min ||
-	    hdr.isr_base + 256ULL * hdr.isr_stride > info.load_max || hdr.image_end < info.load_max ||
-	    hdr.entry != info.entry) {
+	    hdr.isr_base + 256ULL * hdr.isr_stride > info.load_max ||
+	    hdr.image_end < info.load_max || hdr.entry != info.entry) {
 		*why = "micro-guest header inconsistent with the image";
 		return -ENOEXEC;
 	}

@@ -24,18 +24,18 @@ struct mguest_result {
 	unsigned vcpu;
 	char name[SG_NAME_MAX];
 	char unit[SG_UNIT_MAX];
-	double value;        /* for a result */
-	double *samples;     /* for samples (ns when the guest sent "tsc") */
+	double value;	 /* for a result */
+	double *samples; /* for samples (ns when the guest sent "tsc") */
 	uint64_t nsamples;
 	bool is_samples;
 };
 
 struct mguest_opts {
-	const char *name;          /* for messages */
-	const uint8_t *image;      /* ELF, 8-byte aligned */
+	const char *name;     /* for messages */
+	const uint8_t *image; /* ELF, 8-byte aligned */
 	size_t image_size;
-	const char *args;          /* "key=value,..." or NULL */
-	unsigned cpl;              /* 0 or 3 */
+	const char *args; /* "key=value,..." or NULL */
+	unsigned cpl;	  /* 0 or 3 */
 	/* Where guest prints go (NULL: stdout). Called on vCPU threads, serialised by `lock`. */
 	void (*print)(void *opaque, const char *s, size_t len);
 	void *print_opaque;
@@ -49,10 +49,10 @@ struct mguest {
 	void (*print)(void *opaque, const char *s, size_t len);
 	void *print_opaque;
 
-	pthread_mutex_t lock;             /* results, print ordering */
-	struct mguest_result *results;    /* [lock] */
-	unsigned nresults, cap_results;   /* [lock] */
-	uint64_t total_samples;           /* [lock] bounded: the guest controls counts */
+	pthread_mutex_t lock;		   /* results, print ordering */
+	struct mguest_result *results;	   /* [lock] */
+	unsigned nresults, cap_results;	   /* [lock] */
+	uint64_t total_samples;		   /* [lock] bounded: the guest controls counts */
 	uint64_t hostcalls, bad_hostcalls; /* atomic */
 };
 

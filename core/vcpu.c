@@ -132,8 +132,8 @@ int vcpu_set_msrs_tolerant(struct vcpu *vcpu, const struct kvm_msr_entry *e, uns
 		done += (unsigned)r;
 		if ((unsigned)r < chunk) {
 			/* KVM stops at the first MSR it refuses (seen on PVM: 0x10a). Skip it. */
-			log_debug("vcpu%u: KVM refused MSR 0x%x; continuing without it", vcpu->index,
-				  e[done].index);
+			log_debug("vcpu%u: KVM refused MSR 0x%x; continuing without it",
+				  vcpu->index, e[done].index);
 			refused++;
 			done++;
 		}
@@ -246,8 +246,8 @@ static void handle_internal_error(struct vcpu *vcpu, const struct exit_info *x)
 	if (vm->hooks.internal_error && vm->hooks.internal_error(vm->hooks.opaque, vcpu, x))
 		return;
 	n = snprintf(what, sizeof(what), "KVM internal error, suberror %u%s", x->internal.suberror,
-		     x->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)"
-									   : "");
+		     x->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)" :
+									    "");
 	for (uint32_t i = 0; i < x->internal.ndata && i < 4 && n < (int)sizeof(what) - 20; i++)
 		n += snprintf(what + n, sizeof(what) - (size_t)n, " %llx",
 			      (unsigned long long)x->internal.data[i]);
@@ -301,8 +301,8 @@ static void vcpu_handle_exit(struct vcpu *vcpu)
 	case EXIT_DEBUG:
 	case EXIT_UNKNOWN:
 	default:
-		snprintf(what, sizeof(what), "unexpected exit %s (reason %u)", exit_kind_name(x.kind),
-			 x.reason);
+		snprintf(what, sizeof(what), "unexpected exit %s (reason %u)",
+			 exit_kind_name(x.kind), x.reason);
 		crash(vcpu, what);
 		break;
 	}

@@ -27,22 +27,22 @@ struct vcpu_stats {
 };
 
 struct vcpu {
-	struct vm *vm;          /* immutable */
-	unsigned index;         /* immutable: 0..n-1 */
-	uint32_t apic_id;       /* immutable */
-	int fd;                 /* immutable */
-	struct kvm_run *run;    /* vCPU thread */
+	struct vm *vm;	     /* immutable */
+	unsigned index;	     /* immutable: 0..n-1 */
+	uint32_t apic_id;    /* immutable */
+	int fd;		     /* immutable */
+	struct kvm_run *run; /* vCPU thread */
 	size_t run_size;
 	struct thread thread;
 
-	uint32_t park_mask;     /* [vm->park_lock] */
-	bool parked;            /* [vm->park_lock] */
-	bool finished;          /* [vm->park_lock] left the run loop */
-	int finish_status;      /* [vm->park_lock] */
+	uint32_t park_mask; /* [vm->park_lock] */
+	bool parked;	    /* [vm->park_lock] */
+	bool finished;	    /* [vm->park_lock] left the run loop */
+	int finish_status;  /* [vm->park_lock] */
 
 	struct vcpu_stats stats;
-	uint64_t tsc_khz;       /* immutable after create (0 if unknown) */
-	void *guest;            /* loader's per-vCPU data; owned by the loader */
+	uint64_t tsc_khz; /* immutable after create (0 if unknown) */
+	void *guest;	  /* loader's per-vCPU data; owned by the loader */
 };
 
 int __must_check vcpu_create(struct vm *vm, unsigned index, uint32_t apic_id, struct vcpu **out);

@@ -33,29 +33,29 @@ struct exit_info;
 /* Why the VM stopped. The first request wins. */
 enum vm_stop_reason {
 	VM_STOP_NONE = 0,
-	VM_STOP_GUEST_DONE,  /* micro-guest: every vCPU reported done */
-	VM_STOP_GUEST_EXIT,  /* micro-guest asked to end the VM with a status */
-	VM_STOP_GUEST_FAIL,  /* micro-guest assertion failed */
-	VM_STOP_POWEROFF,    /* ACPI poweroff / system event */
-	VM_STOP_RESET,       /* i8042 reset, triple fault is CRASH */
-	VM_STOP_CRASH,       /* guest exception (micro-guest), triple fault, emulation failure */
-	VM_STOP_HOST_ERROR,  /* a KVM call failed */
-	VM_STOP_SIGNAL,      /* the user interrupted strand */
-	VM_STOP_REQUESTED,   /* stopped through the API (tests, control) */
-	VM_STOP_TIMEOUT,     /* --timeout expired */
+	VM_STOP_GUEST_DONE, /* micro-guest: every vCPU reported done */
+	VM_STOP_GUEST_EXIT, /* micro-guest asked to end the VM with a status */
+	VM_STOP_GUEST_FAIL, /* micro-guest assertion failed */
+	VM_STOP_POWEROFF,   /* ACPI poweroff / system event */
+	VM_STOP_RESET,	    /* i8042 reset, triple fault is CRASH */
+	VM_STOP_CRASH,	    /* guest exception (micro-guest), triple fault, emulation failure */
+	VM_STOP_HOST_ERROR, /* a KVM call failed */
+	VM_STOP_SIGNAL,	    /* the user interrupted strand */
+	VM_STOP_REQUESTED,  /* stopped through the API (tests, control) */
+	VM_STOP_TIMEOUT,    /* --timeout expired */
 };
 
 const char *vm_stop_reason_name(enum vm_stop_reason r);
 
 /* vCPU park reasons (bits of vcpu->park_mask). */
-#define VCPU_PARK_PAUSE      (1u << 0)
+#define VCPU_PARK_PAUSE	     (1u << 0)
 #define VCPU_PARK_RENDEZVOUS (1u << 1)
-#define VCPU_PARK_SCHED      (1u << 2)
+#define VCPU_PARK_SCHED	     (1u << 2)
 
 struct vm_opts {
-	enum pubptr_mode map_mode;  /* RAM map and dispatch tables */
-	bool create_pit;            /* in-kernel i8254 */
-	unsigned max_memslots;      /* 0: what KVM reports */
+	enum pubptr_mode map_mode; /* RAM map and dispatch tables */
+	bool create_pit;	   /* in-kernel i8254 */
+	unsigned max_memslots;	   /* 0: what KVM reports */
 };
 
 /* Hooks a guest loader or device may install (main thread, before vm_start). */
@@ -76,30 +76,34 @@ struct vm {
 	struct vcpu **vcpus;
 	struct cpu_topology topo;
 	struct vm_hooks hooks;
+	bool create_pit;
 	int stop_fd; /* eventfd, readable once a stop was requested (main loop watches it) */
 
-	struct memmap mem;       /* own protection, see memmap.h */
-	struct addr_space pio;   /* own protection, see addrspace.h */
+	struct memmap mem;     /* own protection, see memmap.h */
+	struct addr_space pio; /* own protection, see addrspace.h */
 	struct addr_space mmio;
 	pthread_mutex_t big_lock; /* the BQL, for devices under the big-lock model */
 
 	pthread_mutex_t park_lock;
-	pthread_cond_t park_cond;    /* [P] any park-state change; broadcast */
-	bool paused;                 /* [P] */
-	unsigned parked;             /* [P] vCPUs parked now */
-	unsigned live;               /* [P] vCPU threads still in their run loop */
-	unsigned rdv_waiting;        /* [P] vCPUs at the current rendezvous */
-	uint64_t rdv_generation;     /* [P] */
-	bool stop_requested;         /* [P]; also read relaxed by vCPU loops */
+	pthread_cond_t park_cond;	 /* [P] any park-state change; broadcast */
+	bool paused;			 /* [P] */
+	unsigned parked;		 /* [P] vCPUs parked now */
+	unsigned live;			 /* [P] vCPU threads still in their run loop */
+	unsigned rdv_waiting;		 /* [P] vCPUs at the current rendezvous */
+	uint64_t rdv_generation;	 /* [P] */
+	bool stop_requested;		 /* [P]; also read relaxed by vCPU loops */
 	enum vm_stop_reason stop_reason; /* [P] */
-	int stop_status;                 /* [P] exit status for strand */
+	int stop_status;		 /* [P] exit status for strand */
 	bool started;
 };
 
 int __must_check vm_create(struct kvm_sys *kvm, const struct vm_opts *opts, struct vm **out);
 void vm_destroy(struct vm *vm);
 
-/* Create n vCPUs with topology t (NULL: default) and CPUID options. */
+/*
+ * Create the in-kernel irqchip (and PIT), then n vCPUs with topology t (NULL: default) and
+ * CPUID options. Add the guest's RAM before this call: it is much cheaper (see vm.c).
+ */
 int __must_check vm_create_vcpus(struct vm *vm, unsigned n, const struct cpu_topology *t,
 				 const struct cpuid_opts *copts);
 
@@ -135,8 +139,6 @@ void vm_vcpu_finish(struct vm *vm, struct vcpu *vcpu, int status);
 
 /* Exit status strand should return for the stop. */
 int vm_exit_status(struct vm *vm);
-
-
 
 /* Raise (level 1) or lower (0) interrupt line gsi on the in-kernel irqchip. Any thread. */
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);

@@ -38,11 +38,11 @@ enum chardev_kind {
 
 struct chardev {
 	enum chardev_kind kind;
-	int out_fd;              /* -1: discard */
-	int in_fd;               /* -1: no input */
-	bool raw_tty;            /* we changed in_fd's termios */
+	int out_fd;   /* -1: discard */
+	int in_fd;    /* -1: no input */
+	bool raw_tty; /* we changed in_fd's termios */
 	pthread_mutex_t out_lock;
-	uint64_t out_bytes;      /* [out_lock] */
+	uint64_t out_bytes; /* [out_lock] */
 
 	/* Input state: main loop thread only. */
 	struct ioloop *loop;
@@ -52,7 +52,7 @@ struct chardev {
 	uint8_t pending[256];
 	size_t pending_off, pending_len;
 	bool paused;
-	bool escape;             /* saw Ctrl-A */
+	bool escape; /* saw Ctrl-A */
 	bool eof;
 };
 

@@ -5,12 +5,12 @@
 #include "devices/i8042.h"
 #include "util/log.h"
 
-#define I8042_DATA 0x60
-#define I8042_CMD  0x64
+#define I8042_DATA     0x60
+#define I8042_CMD      0x64
 
-#define STATUS_OBF  0x01
-#define STATUS_SYS  0x04
-#define STATUS_CMD  0x08
+#define STATUS_OBF     0x01
+#define STATUS_SYS     0x04
+#define STATUS_CMD     0x08
 
 #define CMD_READ_CTR   0x20
 #define CMD_WRITE_CTR  0x60
@@ -52,8 +52,7 @@ uint64_t i8042_read(void *opaque, struct vcpu *vcpu, uint64_t offset, unsigned s
 	return 0xff;
 }
 
-void i8042_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uint64_t value,
-		 unsigned size)
+void i8042_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uint64_t value, unsigned size)
 {
 	struct i8042 *k = opaque;
 	uint8_t v = (uint8_t)value;

@@ -20,18 +20,17 @@ struct vcpu;
 struct i8042 {
 	struct vm *vm;
 	pthread_mutex_t own_lock;
-	uint8_t status;     /* [lock] */
-	uint8_t ctr;        /* [lock] command byte */
-	uint8_t out;        /* [lock] output buffer */
-	uint8_t pending_cmd;/* [lock] command awaiting a data byte */
-	uint64_t resets;    /* [lock] */
+	uint8_t status;	     /* [lock] */
+	uint8_t ctr;	     /* [lock] command byte */
+	uint8_t out;	     /* [lock] output buffer */
+	uint8_t pending_cmd; /* [lock] command awaiting a data byte */
+	uint64_t resets;     /* [lock] */
 };
 
 int __must_check i8042_init(struct i8042 *k, struct vm *vm, pthread_mutex_t *big_lock);
 void i8042_destroy(struct i8042 *k);
 
 uint64_t i8042_read(void *opaque, struct vcpu *vcpu, uint64_t offset, unsigned size);
-void i8042_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uint64_t value,
-		 unsigned size);
+void i8042_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uint64_t value, unsigned size);
 
 #endif

@@ -22,7 +22,7 @@ struct chardev;
 struct vcpu;
 
 #define SERIAL_COM1_BASE 0x3f8
-#define SERIAL_COM1_IRQ  4
+#define SERIAL_COM1_IRQ	 4
 #define SERIAL_FIFO_SIZE 16
 
 struct serial {
@@ -31,15 +31,15 @@ struct serial {
 	uint16_t base;
 	uint32_t irq;
 	pthread_mutex_t own_lock;
-	pthread_mutex_t *lock;   /* &own_lock or the big lock */
+	pthread_mutex_t *lock; /* &own_lock or the big lock */
 
 	uint8_t rx_fifo[SERIAL_FIFO_SIZE]; /* [L] */
-	unsigned rx_head, rx_count;        /* [L] */
-	bool rx_wanted;          /* [L] console input paused waiting for room */
+	unsigned rx_head, rx_count;	   /* [L] */
+	bool rx_wanted;			   /* [L] console input paused waiting for room */
 	uint8_t ier, lcr, mcr, lsr_errors, msr_delta, scr, dll, dlm; /* [L] */
-	bool fifo_enabled;       /* [L] */
-	bool thre_pending;       /* [L] THR-empty interrupt not yet acknowledged */
-	bool irq_level;          /* [L] last level given to the irqchip */
+	bool fifo_enabled;					     /* [L] */
+	bool thre_pending;			  /* [L] THR-empty interrupt not yet acknowledged */
+	bool irq_level;				  /* [L] last level given to the irqchip */
 	uint64_t tx_bytes, rx_bytes, rx_overruns; /* [L] */
 };
 
@@ -54,7 +54,6 @@ void serial_receive(void *opaque, const uint8_t *buf, size_t n);
 
 /* Register-level access for unit tests (what a PIO handler does). */
 uint64_t serial_read(void *opaque, struct vcpu *vcpu, uint64_t offset, unsigned size);
-void serial_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uint64_t value,
-		  unsigned size);
+void serial_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uint64_t value, unsigned size);
 
 #endif

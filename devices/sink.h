@@ -17,8 +17,8 @@ struct vm;
 
 struct sink {
 	struct vm *vm;
-	uint64_t port;   /* PIO base, or 0 */
-	uint64_t mmio;   /* MMIO base, or 0 */
+	uint64_t port;		/* PIO base, or 0 */
+	uint64_t mmio;		/* MMIO base, or 0 */
 	uint64_t reads, writes; /* atomic */
 };
 

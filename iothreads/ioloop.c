@@ -12,8 +12,8 @@
 
 struct ioloop_fd {
 	int fd;
-	bool is_timer;    /* fd is ours (timerfd): closed on delete */
-	bool deleted;     /* no more events; freed at the end of the batch */
+	bool is_timer; /* fd is ours (timerfd): closed on delete */
+	bool deleted;  /* no more events; freed at the end of the batch */
 	ioloop_fd_fn fn;
 	ioloop_call_fn timer_fn;
 	void *opaque;
@@ -40,7 +40,7 @@ struct ioloop {
 	bool stop;
 	bool in_dispatch;
 	struct ioloop_fd *dead; /* handlers deleted during a dispatch batch */
-	uint64_t max_poll_ns;   /* 0: no polling */
+	uint64_t max_poll_ns;	/* 0: no polling */
 	uint64_t poll_window_ns;
 	struct ioloop_stats stats;
 };

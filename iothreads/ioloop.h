@@ -60,11 +60,11 @@ int ioloop_run_once(struct ioloop *l, int timeout_ms);
 const char *ioloop_name(const struct ioloop *l);
 
 struct ioloop_stats {
-	uint64_t wakeups;        /* epoll_wait returns with events */
-	uint64_t events;         /* fd events dispatched */
-	uint64_t calls;          /* ioloop_call callbacks run */
-	uint64_t poll_hits;      /* events found while polling */
-	uint64_t poll_ns;        /* time spent polling */
+	uint64_t wakeups;   /* epoll_wait returns with events */
+	uint64_t events;    /* fd events dispatched */
+	uint64_t calls;	    /* ioloop_call callbacks run */
+	uint64_t poll_hits; /* events found while polling */
+	uint64_t poll_ns;   /* time spent polling */
 };
 void ioloop_get_stats(const struct ioloop *l, struct ioloop_stats *out);
 

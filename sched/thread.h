@@ -24,17 +24,17 @@
 #define THREAD_KICK_SIGNAL (SIGRTMIN + 1)
 
 struct thread_placement {
-	bool has_cpus;  /* apply `cpus` with sched_setaffinity */
+	bool has_cpus; /* apply `cpus` with sched_setaffinity */
 	cpu_set_t cpus;
-	int policy;     /* SCHED_OTHER (default), SCHED_FIFO, SCHED_RR */
-	int priority;   /* for SCHED_FIFO/RR */
+	int policy;   /* SCHED_OTHER (default), SCHED_FIFO, SCHED_RR */
+	int priority; /* for SCHED_FIFO/RR */
 	bool has_nice;
 	int nice;
 };
 
 struct thread {
 	pthread_t handle;
-	pid_t tid;      /* kernel thread id, valid after spawn */
+	pid_t tid; /* kernel thread id, valid after spawn */
 	char name[16];
 	bool started;
 };

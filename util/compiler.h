@@ -5,40 +5,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define __must_check __attribute__((warn_unused_result))
+#define __must_check   __attribute__((warn_unused_result))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
-#define __noreturn __attribute__((noreturn))
-#define __unused __attribute__((unused))
-#define __packed __attribute__((packed))
-#define __aligned(x) __attribute__((aligned(x)))
+#define __noreturn     __attribute__((noreturn))
+#define __unused       __attribute__((unused))
+#define __packed       __attribute__((packed))
+#define __aligned(x)   __attribute__((aligned(x)))
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
+#define likely(x)      __builtin_expect(!!(x), 1)
+#define unlikely(x)    __builtin_expect(!!(x), 0)
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))
 
 #ifndef container_of
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
-#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ALIGN_UP(x, a)	 (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
 
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
 
-#define KiB (1024ULL)
-#define MiB (1024ULL * KiB)
-#define GiB (1024ULL * MiB)
+#define KiB		 (1024ULL)
+#define MiB		 (1024ULL * KiB)
+#define GiB		 (1024ULL * MiB)
 
 /* Guest-physical, host-virtual and guest-virtual addresses never travel as a bare integer. */
 typedef uint64_t gpa_t;
 typedef uint64_t gva_t;
 
 /* Relaxed atomics for statistics counters (torn reads are fine, lost updates are not). */
-#define stat_inc(p) __atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
+#define stat_inc(p)    __atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
 #define stat_add(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
-#define stat_read(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define stat_read(p)   __atomic_load_n((p), __ATOMIC_RELAXED)
 
 #endif

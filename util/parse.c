@@ -79,10 +79,25 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 		const char *suffix;
 		uint64_t mult;
 	} units[] = {
-		{ "", 0 },	  { "b", 1 },	      { "B", 1 },	  { "k", KiB },	      { "K", KiB },
-		{ "KiB", KiB },	  { "KB", KiB },      { "m", MiB },	  { "M", MiB },	      { "MiB", MiB },
-		{ "MB", MiB },	  { "g", GiB },	      { "G", GiB },	  { "GiB", GiB },     { "GB", GiB },
-		{ "t", 1024 * GiB }, { "T", 1024 * GiB }, { "TiB", 1024 * GiB }, { "TB", 1024 * GiB },
+		{ "", 0 },
+		{ "b", 1 },
+		{ "B", 1 },
+		{ "k", KiB },
+		{ "K", KiB },
+		{ "KiB", KiB },
+		{ "KB", KiB },
+		{ "m", MiB },
+		{ "M", MiB },
+		{ "MiB", MiB },
+		{ "MB", MiB },
+		{ "g", GiB },
+		{ "G", GiB },
+		{ "GiB", GiB },
+		{ "GB", GiB },
+		{ "t", 1024 * GiB },
+		{ "T", 1024 * GiB },
+		{ "TiB", 1024 * GiB },
+		{ "TB", 1024 * GiB },
 	};
 	const char *suf;
 	uint64_t inum;
@@ -122,8 +137,8 @@ int parse_duration_ns(const char *s, uint64_t default_unit_ns, uint64_t *out)
 		return ret;
 	for (unsigned i = 0; i < ARRAY_SIZE(units); i++) {
 		if (strcmp(suf, units[i].suffix) == 0)
-			return scale(inum, num, is_int, units[i].mult ? units[i].mult : default_unit_ns,
-				     out);
+			return scale(inum, num, is_int,
+				     units[i].mult ? units[i].mult : default_unit_ns, out);
 	}
 	return -EINVAL;
 }

@@ -48,6 +48,13 @@ void pubptr_destroy(struct pubptr *p)
 	pthread_rwlock_destroy(&p->rwlock);
 }
 
+void pubptr_go_live(struct pubptr *p)
+{
+	pthread_mutex_lock(&p->update_lock);
+	p->live = true;
+	pthread_mutex_unlock(&p->update_lock);
+}
+
 void *pubptr_read_begin(struct pubptr *p)
 {
 	switch (p->mode) {
@@ -95,6 +102,7 @@ void pubptr_update_abort(struct pubptr *p)
 void pubptr_update_commit(struct pubptr *p, void *next)
 {
 	void *old = p->cur;
+	bool live;
 
 	switch (p->mode) {
 	case PUBPTR_RCU:
@@ -113,10 +121,11 @@ void pubptr_update_commit(struct pubptr *p, void *next)
 		break;
 	}
 	__atomic_store_n(&p->generation, p->generation + 1, __ATOMIC_RELEASE);
+	live = p->live;
 	pthread_mutex_unlock(&p->update_lock);
 	if (!old || !p->free_fn)
 		return;
-	if (p->mode == PUBPTR_RCU)
+	if (p->mode == PUBPTR_RCU && live)
 		rcu_free_deferred(old, p->free_fn);
 	else
 		p->free_fn(old); /* the lock excluded every reader of old */

@@ -33,17 +33,26 @@ int __must_check pubptr_mode_parse(const char *s, enum pubptr_mode *out);
 
 struct pubptr {
 	enum pubptr_mode mode; /* fixed after init */
-	void *cur;             /* the published table: atomic (RCU) or under the lock */
+	void *cur;	       /* the published table: atomic (RCU) or under the lock */
 	void (*free_fn)(void *);
 	pthread_mutex_t update_lock; /* serialises writers */
-	pthread_mutex_t mutex;       /* PUBPTR_MUTEX */
+	pthread_mutex_t mutex;	     /* PUBPTR_MUTEX */
 	pthread_rwlock_t rwlock;     /* PUBPTR_RWLOCK */
-	uint64_t generation;         /* bumped per publish; under update_lock, read atomically */
+	uint64_t generation;	     /* bumped per publish; under update_lock, read atomically */
+	bool live;		     /* readers may exist: set by pubptr_go_live, never cleared */
 };
 
 void pubptr_init(struct pubptr *p, enum pubptr_mode mode, void *initial, void (*free_fn)(void *));
 /* Frees the current table. No reader or writer may be active. */
 void pubptr_destroy(struct pubptr *p);
+
+/*
+ * Until pubptr_go_live() the owner promises that no other thread reads the table (the VM is
+ * being built), so a replaced table is freed at once instead of after a grace period: the
+ * builder makes dozens of updates and none of them should wait or start liburcu's call_rcu
+ * thread. Called by the owner before any reader thread starts.
+ */
+void pubptr_go_live(struct pubptr *p);
 
 /* Enter a read section and return the current table (valid until pubptr_read_end). */
 void *pubptr_read_begin(struct pubptr *p);

@@ -28,8 +28,8 @@
 #define HIGH_RAM_BASE (4ULL * GiB)
 #define LOW_RAM_MAX   SG_LOW_RAM_END
 
-static int read_file(const char *path, const char *what, uint64_t max, uint8_t **out,
-		     size_t *size, struct errbuf *err)
+static int read_file(const char *path, const char *what, uint64_t max, uint8_t **out, size_t *size,
+		     struct errbuf *err)
 {
 	struct stat st;
 	uint8_t *buf;
@@ -95,9 +95,10 @@ int machine_load_image(struct machine *m, struct errbuf *err)
 		const struct embedded_guest *g = embedded_guest_find(c->guest);
 
 		if (!g)
-			return errbuf_set(err, -EINVAL,
-					  "--guest: no micro-guest called '%s' (see `strand guests`)",
-					  c->guest);
+			return errbuf_set(
+				err, -EINVAL,
+				"--guest: no micro-guest called '%s' (see `strand guests`)",
+				c->guest);
 		m->image = (uint8_t *)g->start;
 		m->image_size = (size_t)(g->end - g->start);
 		m->image_name = g->name;
@@ -132,13 +133,15 @@ static int open_kvm(struct machine *m, struct errbuf *err)
 		return errbuf_set(err, -EINVAL, "%s: no such device (is the kvm module loaded?)",
 				  m->cfg.kvm_path);
 	if (ret == -EACCES || ret == -EPERM)
-		return errbuf_set(err, -EINVAL,
-				  "%s: permission denied (add yourself to the kvm group, or run as root)",
-				  m->cfg.kvm_path);
+		return errbuf_set(
+			err, -EINVAL,
+			"%s: permission denied (add yourself to the kvm group, or run as root)",
+			m->cfg.kvm_path);
 	if (ret == -ENODEV)
-		return errbuf_set(err, -EINVAL,
-				  "%s: not a usable KVM (needs API 12, in-kernel irqchip, immediate_exit)",
-				  m->cfg.kvm_path);
+		return errbuf_set(
+			err, -EINVAL,
+			"%s: not a usable KVM (needs API 12, in-kernel irqchip, immediate_exit)",
+			m->cfg.kvm_path);
 	if (ret)
 		return errbuf_set(err, -EINVAL, "%s: %s", m->cfg.kvm_path, strerror(-ret));
 	m->kvm_open = true;
@@ -282,7 +285,8 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 		ret = chardev_open(&m->console, cfg->console, &why);
 		if (ret)
 			ret = errbuf_set(err, -EINVAL, "--console %s: %s%s%s", cfg->console, why,
-					 ret != -EINVAL ? ": " : "", ret != -EINVAL ? strerror(-ret) : "");
+					 ret != -EINVAL ? ": " : "",
+					 ret != -EINVAL ? strerror(-ret) : "");
 		else
 			m->console_open = true;
 	}
@@ -374,8 +378,7 @@ int machine_run(struct machine *m)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
 	m->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (m->sigfd < 0 ||
-	    ioloop_add_fd(m->loop, m->sigfd, EPOLLIN, on_signal, m, NULL) ||
+	if (m->sigfd < 0 || ioloop_add_fd(m->loop, m->sigfd, EPOLLIN, on_signal, m, NULL) ||
 	    ioloop_add_fd(m->loop, m->vm->stop_fd, EPOLLIN, on_stop, m, NULL)) {
 		log_error("cannot set up the main loop: %s", strerror(errno));
 		return 4;

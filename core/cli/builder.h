@@ -37,7 +37,7 @@ struct machine {
 	bool devices_up;
 	struct mguest *mg;
 
-	uint8_t *image;          /* guest image bytes (embedded or read from a file) */
+	uint8_t *image; /* guest image bytes (embedded or read from a file) */
 	size_t image_size;
 	bool image_owned;
 	const char *image_name;

@@ -199,7 +199,8 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 			break;
 		case OPT_CPL:
 			if (strcmp(a, "0") && strcmp(a, "3"))
-				return errbuf_set(err, -EINVAL, "--guest-cpl: expected 0 or 3, got '%s'", a);
+				return errbuf_set(err, -EINVAL,
+						  "--guest-cpl: expected 0 or 3, got '%s'", a);
 			cfg->cpl = (unsigned)(a[0] - '0');
 			break;
 		case OPT_VCPUS:
@@ -208,33 +209,41 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 			break;
 		case OPT_MEMORY:
 			if (parse_size(a, MiB, &v))
-				return errbuf_set(err, -EINVAL, "--memory: cannot parse size '%s'", a);
+				return errbuf_set(err, -EINVAL, "--memory: cannot parse size '%s'",
+						  a);
 			if (v < CONFIG_MIN_MEM)
-				return errbuf_set(err, -EINVAL, "--memory: %s is below the 4 MiB minimum", a);
+				return errbuf_set(err, -EINVAL,
+						  "--memory: %s is below the 4 MiB minimum", a);
 			if (v % (4 * KiB))
-				return errbuf_set(err, -EINVAL, "--memory: %s is not a multiple of 4 KiB", a);
+				return errbuf_set(err, -EINVAL,
+						  "--memory: %s is not a multiple of 4 KiB", a);
 			if (v > (1ULL << 40))
-				return errbuf_set(err, -EINVAL, "--memory: %s is above the 1 TiB maximum", a);
+				return errbuf_set(err, -EINVAL,
+						  "--memory: %s is above the 1 TiB maximum", a);
 			cfg->mem_bytes = v;
 			break;
 		case OPT_CONSOLE:
 			if (strcmp(a, "stdio") && strcmp(a, "none") &&
 			    (strncmp(a, "file:", 5) || !a[5]))
-				return errbuf_set(err, -EINVAL,
-						  "--console: expected stdio, file:PATH or none, got '%s'", a);
+				return errbuf_set(
+					err, -EINVAL,
+					"--console: expected stdio, file:PATH or none, got '%s'",
+					a);
 			cfg->console = a;
 			break;
 		case OPT_MAP_LOCK:
 			if (pubptr_mode_parse(a, &cfg->map_mode))
-				return errbuf_set(err, -EINVAL,
-						  "--map-lock: expected rcu, rwlock or mutex, got '%s'", a);
+				return errbuf_set(
+					err, -EINVAL,
+					"--map-lock: expected rcu, rwlock or mutex, got '%s'", a);
 			break;
 		case OPT_BIG_LOCK:
 			cfg->big_lock = true;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_duration_ns(a, 1000000000ULL, &v) || v == 0)
-				return errbuf_set(err, -EINVAL, "--timeout: cannot parse duration '%s'", a);
+				return errbuf_set(err, -EINVAL,
+						  "--timeout: cannot parse duration '%s'", a);
 			cfg->timeout_ns = v;
 			break;
 		case OPT_RESULTS_JSON:
@@ -248,20 +257,25 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 			break;
 		case OPT_LOG_LEVEL:
 			if (log_parse_level(a, &lvl))
-				return errbuf_set(err, -EINVAL,
-						  "--log-level: expected error, warn, info or debug, got '%s'", a);
+				return errbuf_set(
+					err, -EINVAL,
+					"--log-level: expected error, warn, info or debug, got '%s'",
+					a);
 			log_set_level(lvl);
 			break;
 		case OPT_HELP:
 			cli_usage_run();
 			return 1;
 		case ':':
-			return errbuf_set(err, -EINVAL, "option %s needs a value", argv[optind - 1]);
+			return errbuf_set(err, -EINVAL, "option %s needs a value",
+					  argv[optind - 1]);
 		case '?':
 		default:
 			if (optopt)
-				return errbuf_set(err, -EINVAL, "unknown option for run: -%c", optopt);
-			return errbuf_set(err, -EINVAL, "unknown option for run: %s", argv[optind - 1]);
+				return errbuf_set(err, -EINVAL, "unknown option for run: -%c",
+						  optopt);
+			return errbuf_set(err, -EINVAL, "unknown option for run: %s",
+					  argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

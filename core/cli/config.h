@@ -14,30 +14,30 @@
 
 enum guest_kind {
 	GUEST_MICRO = 0, /* an embedded micro-guest (or --guest-file) */
-	GUEST_FLAT,      /* --flat FILE */
+	GUEST_FLAT,	 /* --flat FILE */
 };
 
 #define CONFIG_DEFAULT_MEM (256ULL << 20)
-#define CONFIG_MIN_MEM     (4ULL << 20)
+#define CONFIG_MIN_MEM	   (4ULL << 20)
 
 struct machine_config {
 	enum guest_kind kind;
-	const char *guest;        /* micro-guest name */
-	const char *guest_args;   /* "k=v,..." */
-	const char *guest_file;   /* micro-guest ELF from a file */
-	const char *flat;         /* flat binary */
-	unsigned cpl;             /* 0 or 3 */
+	const char *guest;	/* micro-guest name */
+	const char *guest_args; /* "k=v,..." */
+	const char *guest_file; /* micro-guest ELF from a file */
+	const char *flat;	/* flat binary */
+	unsigned cpl;		/* 0 or 3 */
 	unsigned vcpus;
 	bool topo_given;
 	struct cpu_topology topo;
 	uint64_t mem_bytes;
-	const char *console;      /* stdio | file:PATH | none */
-	uint64_t timeout_ns;      /* 0: none */
+	const char *console; /* stdio | file:PATH | none */
+	uint64_t timeout_ns; /* 0: none */
 	enum pubptr_mode map_mode;
-	bool big_lock;            /* devices under the big lock */
+	bool big_lock;		  /* devices under the big lock */
 	const char *results_json; /* write results here */
-	bool quiet;               /* no result summary on stdout */
-	const char *kvm_path;     /* /dev/kvm */
+	bool quiet;		  /* no result summary on stdout */
+	const char *kvm_path;	  /* /dev/kvm */
 };
 
 void config_defaults(struct machine_config *c);

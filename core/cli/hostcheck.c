@@ -83,8 +83,8 @@ static void check_kvm(const char *kvm_path, struct hc_report *r)
 	int ret = kvm_open(&k, kvm_path);
 
 	if (ret == -ENOENT) {
-		add(r, "KVM device", HC_FAIL, "%s does not exist: load kvm_intel, kvm_amd or kvm_pvm",
-		    kvm_path);
+		add(r, "KVM device", HC_FAIL,
+		    "%s does not exist: load kvm_intel, kvm_amd or kvm_pvm", kvm_path);
 		return;
 	}
 	if (ret == -EACCES || ret == -EPERM) {
@@ -93,8 +93,10 @@ static void check_kvm(const char *kvm_path, struct hc_report *r)
 		return;
 	}
 	if (ret) {
-		add(r, "KVM device", HC_FAIL, "%s: %s (API 12, in-kernel irqchip and "
-		    "immediate_exit are required)", kvm_path, strerror(-ret));
+		add(r, "KVM device", HC_FAIL,
+		    "%s: %s (API 12, in-kernel irqchip and "
+		    "immediate_exit are required)",
+		    kvm_path, strerror(-ret));
 		return;
 	}
 	add(r, "KVM device", HC_PASS, "%s usable, API %d", kvm_path, k.api_version);
@@ -106,16 +108,19 @@ static void check_kvm(const char *kvm_path, struct hc_report *r)
 	case KVM_KIND_PVM:
 		add(r, "KVM kind", HC_WARN,
 		    "%s: guest CPL-0 code is emulated (~5000x slower), exits cost ~9-31 us; "
-		    "micro-guests run their work at CPL 3", kvm_kind_name(kind));
+		    "micro-guests run their work at CPL 3",
+		    kvm_kind_name(kind));
 		break;
 	default:
 		add(r, "KVM kind", HC_WARN, "KVM works but its vendor module is unknown");
 		break;
 	}
-	if (kind == KVM_KIND_VMX && read_line("/sys/module/kvm_intel/parameters/ept", buf, sizeof(buf)))
+	if (kind == KVM_KIND_VMX &&
+	    read_line("/sys/module/kvm_intel/parameters/ept", buf, sizeof(buf)))
 		add(r, "nested paging", buf[0] == 'Y' || buf[0] == '1' ? HC_PASS : HC_WARN,
 		    "EPT %s", buf[0] == 'Y' || buf[0] == '1' ? "enabled" : "disabled");
-	else if (kind == KVM_KIND_SVM && read_line("/sys/module/kvm_amd/parameters/npt", buf, sizeof(buf)))
+	else if (kind == KVM_KIND_SVM &&
+		 read_line("/sys/module/kvm_amd/parameters/npt", buf, sizeof(buf)))
 		add(r, "nested paging", buf[0] == 'Y' || buf[0] == '1' ? HC_PASS : HC_WARN,
 		    "NPT %s", buf[0] == 'Y' || buf[0] == '1' ? "enabled" : "disabled");
 	else if (kind == KVM_KIND_PVM)
@@ -179,12 +184,14 @@ static void check_hugepages(struct hc_report *r)
 	}
 	read_line("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp));
 	if (total > 0)
-		add(r, "hugepages", HC_PASS, "%ld pages of %ld KiB reserved; THP: %s", total, size_kb,
-		    thp);
+		add(r, "hugepages", HC_PASS, "%ld pages of %ld KiB reserved; THP: %s", total,
+		    size_kb, thp);
 	else if (strstr(thp, "[always]") || strstr(thp, "[madvise]"))
-		add(r, "hugepages", HC_WARN, "none reserved (hugepages=on unavailable); THP: %s", thp);
+		add(r, "hugepages", HC_WARN, "none reserved (hugepages=on unavailable); THP: %s",
+		    thp);
 	else
-		add(r, "hugepages", HC_WARN, "none reserved and THP off: guest RAM uses 4 KiB pages");
+		add(r, "hugepages", HC_WARN,
+		    "none reserved and THP off: guest RAM uses 4 KiB pages");
 }
 
 static void check_numa(struct hc_report *r)
@@ -213,10 +220,12 @@ static void check_cgroup(struct hc_report *r)
 
 	if (read_line("/sys/fs/cgroup/cgroup.controllers", buf, sizeof(buf))) {
 		if (strstr(buf, "cpu"))
-			add(r, "cgroup cpu", HC_PASS, "cgroup v2 with the cpu controller (%s)", buf);
+			add(r, "cgroup cpu", HC_PASS, "cgroup v2 with the cpu controller (%s)",
+			    buf);
 		else
 			add(r, "cgroup cpu", HC_WARN, "cgroup v2 without the cpu controller");
-	} else if (stat("/sys/fs/cgroup/cpu", &st) == 0 || stat("/sys/fs/cgroup/cpu,cpuacct", &st) == 0) {
+	} else if (stat("/sys/fs/cgroup/cpu", &st) == 0 ||
+		   stat("/sys/fs/cgroup/cpu,cpuacct", &st) == 0) {
 		add(r, "cgroup cpu", HC_PASS, "cgroup v1 cpu controller mounted");
 	} else {
 		add(r, "cgroup cpu", HC_WARN, "no cgroup cpu controller found");
@@ -277,7 +286,8 @@ int hostcheck_main(int argc, char **argv)
 			       "Exit status 1 if any check fails.\n");
 			return 0;
 		default:
-			fprintf(stderr, "strand: host-check: unknown option %s\n", argv[optind - 1]);
+			fprintf(stderr, "strand: host-check: unknown option %s\n",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -291,9 +301,11 @@ int hostcheck_main(int argc, char **argv)
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "check", json_object_new_string(r.item[i].name));
-			json_object_object_add(o, "verdict",
-					       json_object_new_string(verdict_names[r.item[i].verdict]));
-			json_object_object_add(o, "detail", json_object_new_string(r.item[i].detail));
+			json_object_object_add(
+				o, "verdict",
+				json_object_new_string(verdict_names[r.item[i].verdict]));
+			json_object_object_add(o, "detail",
+					       json_object_new_string(r.item[i].detail));
 			json_object_array_add(root, o);
 		}
 		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));

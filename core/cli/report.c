@@ -105,8 +105,10 @@ int report_write_json(const struct machine *m, int exit_status, const char *path
 		json_object_array_add(vcpus, o);
 	}
 	json_object_object_add(root, "vcpu_stats", vcpus);
-	if (json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE))
-		ret = errbuf_set(err, -EIO, "--results-json %s: %s", path, json_util_get_last_err());
+	if (json_object_to_file_ext(path, root,
+				    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE))
+		ret = errbuf_set(err, -EIO, "--results-json %s: %s", path,
+				 json_util_get_last_err());
 	json_object_put(root);
 	return ret;
 }

@@ -25,24 +25,24 @@
 #ifndef STRAND_GUEST_ABI_H
 #define STRAND_GUEST_ABI_H
 
-#define SG_BOOT_INFO_GPA 0x100000ULL
-#define SG_BOOT_INFO_SIZE 0x8000ULL
-#define SG_IDT_GPA       0x108000ULL
-#define SG_GDT_GPA       0x109000ULL /* 64 KiB */
-#define SG_PT_GPA        0x140000ULL /* page tables up to 0x200000 */
-#define SG_PT_END        0x200000ULL
-#define SG_IMAGE_BASE    0x200000ULL
-#define SG_MAX_VCPUS     1024
+#define SG_BOOT_INFO_GPA     0x100000ULL
+#define SG_BOOT_INFO_SIZE    0x8000ULL
+#define SG_IDT_GPA	     0x108000ULL
+#define SG_GDT_GPA	     0x109000ULL /* 64 KiB */
+#define SG_PT_GPA	     0x140000ULL /* page tables up to 0x200000 */
+#define SG_PT_END	     0x200000ULL
+#define SG_IMAGE_BASE	     0x200000ULL
+#define SG_MAX_VCPUS	     1024
 
-#define SG_MMIO_BASE     0xc0000000ULL
-#define SG_MMIO_END      0x100000000ULL
-#define SG_LOW_RAM_END   0xc0000000ULL
+#define SG_MMIO_BASE	     0xc0000000ULL
+#define SG_MMIO_END	     0x100000000ULL
+#define SG_LOW_RAM_END	     0xc0000000ULL
 
-#define SG_PERCPU_SIZE   0x1000ULL
-#define SG_TSS_AREA_SIZE 0x3000ULL  /* 104-byte TSS + 8 KiB I/O bitmap + terminator */
-#define SG_TSS_LIMIT     (104 + 8192)
-#define SG_KSTACK_SIZE   0x4000ULL
-#define SG_USTACK_SIZE   0x10000ULL
+#define SG_PERCPU_SIZE	     0x1000ULL
+#define SG_TSS_AREA_SIZE     0x3000ULL /* 104-byte TSS + 8 KiB I/O bitmap + terminator */
+#define SG_TSS_LIMIT	     (104 + 8192)
+#define SG_KSTACK_SIZE	     0x4000ULL
+#define SG_USTACK_SIZE	     0x10000ULL
 #define SG_PERCPU_OFF_TSS    SG_PERCPU_SIZE
 #define SG_PERCPU_OFF_KSTACK (SG_PERCPU_OFF_TSS + SG_TSS_AREA_SIZE)
 #define SG_PERCPU_OFF_USTACK (SG_PERCPU_OFF_KSTACK + SG_KSTACK_SIZE)
@@ -58,30 +58,30 @@
 /* Ports. */
 #define SG_PORT_HOSTCALL  0x0f10 /* outl: address of a struct sg_call */
 #define SG_PORT_EXCEPTION 0x0f14 /* outl: address of a struct sg_exc_frame (CPL 0 stubs) */
-#define SG_PORT_SINK      0x0f20 /* 4 bytes: writes dropped, reads 0: the exit-latency target */
-#define SG_MMIO_SINK      0xd0000000ULL /* 4 KiB: same, in MMIO space */
+#define SG_PORT_SINK	  0x0f20 /* 4 bytes: writes dropped, reads 0: the exit-latency target */
+#define SG_MMIO_SINK	  0xd0000000ULL /* 4 KiB: same, in MMIO space */
 
 /* Vectors. */
-#define SG_VEC_SERVICE  0x80 /* int $0x80 (DPL 3): CPL-0 services, rax = SG_SVC_* */
+#define SG_VEC_SERVICE	0x80 /* int $0x80 (DPL 3): CPL-0 services, rax = SG_SVC_* */
 #define SG_VEC_SPURIOUS 0xff
-#define SG_SVC_HALT     0  /* sti; hlt: wait for an interrupt */
-#define SG_SVC_WRMSR    1  /* ecx, edx:eax */
-#define SG_SVC_RDMSR    2  /* ecx -> edx:eax */
+#define SG_SVC_HALT	0 /* sti; hlt: wait for an interrupt */
+#define SG_SVC_WRMSR	1 /* ecx, edx:eax */
+#define SG_SVC_RDMSR	2 /* ecx -> edx:eax */
 
-#define SG_IMAGE_MAGIC 0x314b4753u /* "SGK1" */
-#define SG_ABI_VERSION 1
-#define SG_BOOT_MAGIC  0x544f4f42u /* "BOOT" */
+#define SG_IMAGE_MAGIC	0x314b4753u /* "SGK1" */
+#define SG_ABI_VERSION	1
+#define SG_BOOT_MAGIC	0x544f4f42u /* "BOOT" */
 
 #ifndef __ASSEMBLER__
 /* Host calls: the guest writes the address of this block to SG_PORT_HOSTCALL with outl. */
 enum sg_call_op {
-	SG_CALL_PRINT = 1,       /* a0 = string, a1 = length */
-	SG_CALL_DONE = 2,        /* a0 = status: this vCPU is finished */
-	SG_CALL_ASSERT = 3,      /* a0 = file, a1 = line, a2 = expression, a3 = message (or 0) */
-	SG_CALL_RESULT = 4,      /* a0 = name, a1 = numerator, a2 = denominator, a3 = unit */
-	SG_CALL_SAMPLES = 5,     /* a0 = name, a1 = u64 array, a2 = count, a3 = unit */
-	SG_CALL_RENDEZVOUS = 6,  /* wait until every live vCPU arrives */
-	SG_CALL_EXIT = 7,        /* a0 = status: end the whole VM now */
+	SG_CALL_PRINT = 1,	/* a0 = string, a1 = length */
+	SG_CALL_DONE = 2,	/* a0 = status: this vCPU is finished */
+	SG_CALL_ASSERT = 3,	/* a0 = file, a1 = line, a2 = expression, a3 = message (or 0) */
+	SG_CALL_RESULT = 4,	/* a0 = name, a1 = numerator, a2 = denominator, a3 = unit */
+	SG_CALL_SAMPLES = 5,	/* a0 = name, a1 = u64 array, a2 = count, a3 = unit */
+	SG_CALL_RENDEZVOUS = 6, /* wait until every live vCPU arrives */
+	SG_CALL_EXIT = 7,	/* a0 = status: end the whole VM now */
 	SG_CALL_OP_MAX,
 };
 
@@ -89,7 +89,7 @@ enum sg_call_op {
 
 struct sg_call {
 	uint32_t op;
-	int32_t ret;  /* 0, or a negative errno from the host */
+	int32_t ret; /* 0, or a negative errno from the host */
 	uint64_t a[6];
 };
 
@@ -110,10 +110,10 @@ struct sg_image_hdr {
 	uint16_t abi_version;
 	uint16_t hdr_size;
 	uint64_t entry;
-	uint64_t isr_base;   /* 256 stubs */
+	uint64_t isr_base; /* 256 stubs */
 	uint32_t isr_stride;
 	uint32_t flags;
-	uint64_t image_end;  /* end of bss */
+	uint64_t image_end; /* end of bss */
 };
 
 /* Units for results and samples. "tsc" samples are converted to ns by the host. */
@@ -125,12 +125,12 @@ struct sg_boot_info {
 	uint32_t magic;
 	uint32_t abi_version;
 	uint32_t nr_vcpus;
-	uint32_t cpl;          /* 0 or 3: where program code runs */
-	uint64_t tsc_khz;      /* 0 if the host could not tell */
+	uint32_t cpl;	  /* 0 or 3: where program code runs */
+	uint64_t tsc_khz; /* 0 if the host could not tell */
 	uint64_t ram_bytes;
-	uint64_t heap_start;   /* free RAM for the program, below 4 GiB */
+	uint64_t heap_start; /* free RAM for the program, below 4 GiB */
 	uint64_t heap_end;
-	uint64_t percpu_base;  /* vCPU i's area at percpu_base + i * percpu_stride */
+	uint64_t percpu_base; /* vCPU i's area at percpu_base + i * percpu_stride */
 	uint64_t percpu_stride;
 	uint64_t high_ram_start; /* RAM above 4 GiB (0 if none) */
 	uint64_t high_ram_end;
@@ -142,7 +142,7 @@ struct sg_boot_info {
 struct sg_percpu {
 	uint64_t self;
 	uint64_t index;
-	uint64_t irq_total;          /* incremented by the CPL-0 interrupt stub */
+	uint64_t irq_total; /* incremented by the CPL-0 interrupt stub */
 	uint64_t last_vector;
 	uint64_t kstack_top;
 	uint64_t ustack_top;
@@ -152,8 +152,8 @@ struct sg_percpu {
 #endif
 
 /* Offsets in struct sg_percpu used by the assembly stubs (checked by _Static_assert in C). */
-#define SG_PERCPU_OFF_IRQ_TOTAL   16
+#define SG_PERCPU_OFF_IRQ_TOTAL	  16
 #define SG_PERCPU_OFF_LAST_VECTOR 24
-#define SG_PERCPU_OFF_IRQ_COUNT   64
+#define SG_PERCPU_OFF_IRQ_COUNT	  64
 
 #endif

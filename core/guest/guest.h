@@ -20,21 +20,69 @@ int guest_main(unsigned cpu);
 extern const struct sg_boot_info *sg_boot;
 
 /* ---- port and MMIO access (usable from CPL 3: IOPL is 3, MMIO pages are user) ---- */
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 
-static inline uint8_t mmio_read8(uint64_t a) { return *(volatile uint8_t *)a; }
-static inline uint16_t mmio_read16(uint64_t a) { return *(volatile uint16_t *)a; }
-static inline uint32_t mmio_read32(uint64_t a) { return *(volatile uint32_t *)a; }
-static inline uint64_t mmio_read64(uint64_t a) { return *(volatile uint64_t *)a; }
-static inline void mmio_write8(uint64_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
-static inline void mmio_write16(uint64_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
-static inline void mmio_write32(uint64_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline void mmio_write64(uint64_t a, uint64_t v) { *(volatile uint64_t *)a = v; }
+static inline uint8_t mmio_read8(uint64_t a)
+{
+	return *(volatile uint8_t *)a;
+}
+static inline uint16_t mmio_read16(uint64_t a)
+{
+	return *(volatile uint16_t *)a;
+}
+static inline uint32_t mmio_read32(uint64_t a)
+{
+	return *(volatile uint32_t *)a;
+}
+static inline uint64_t mmio_read64(uint64_t a)
+{
+	return *(volatile uint64_t *)a;
+}
+static inline void mmio_write8(uint64_t a, uint8_t v)
+{
+	*(volatile uint8_t *)a = v;
+}
+static inline void mmio_write16(uint64_t a, uint16_t v)
+{
+	*(volatile uint16_t *)a = v;
+}
+static inline void mmio_write32(uint64_t a, uint32_t v)
+{
+	*(volatile uint32_t *)a = v;
+}
+static inline void mmio_write64(uint64_t a, uint64_t v)
+{
+	*(volatile uint64_t *)a = v;
+}
 
 /* ---- time ---- */
 static inline uint64_t rdtsc(void)
@@ -57,15 +105,21 @@ uint64_t sg_ns_to_tsc(uint64_t ns);
 /* Spin for ns nanoseconds (busy, no exits). */
 void sg_delay_ns(uint64_t ns);
 
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
-static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+static inline void barrier(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
 
 /* ---- atomics ---- */
-#define atomic_load(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define atomic_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define atomic_add(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+#define atomic_load(p)	       __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define atomic_store(p, v)     __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define atomic_add(p, v)       __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
 #define atomic_fetch_add(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
-#define atomic_cmpxchg(p, old, new)                                                                \
+#define atomic_cmpxchg(p, old, new) \
 	__atomic_compare_exchange_n((p), (old), (new), false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
 
 /* Ticket spinlock: FIFO, so wait times measure fairness under overcommit. */
@@ -111,15 +165,15 @@ void sg_exit(int status) __attribute__((noreturn));
 void sg_assert_fail(const char *file, int line, const char *expr, const char *msg)
 	__attribute__((noreturn));
 
-#define GUEST_ASSERT(e)                                                                            \
-	do {                                                                                       \
-		if (!(e))                                                                          \
-			sg_assert_fail(__FILE__, __LINE__, #e, 0);                                 \
+#define GUEST_ASSERT(e)                                            \
+	do {                                                       \
+		if (!(e))                                          \
+			sg_assert_fail(__FILE__, __LINE__, #e, 0); \
 	} while (0)
-#define GUEST_ASSERT_MSG(e, m)                                                                     \
-	do {                                                                                       \
-		if (!(e))                                                                          \
-			sg_assert_fail(__FILE__, __LINE__, #e, (m));                               \
+#define GUEST_ASSERT_MSG(e, m)                                       \
+	do {                                                         \
+		if (!(e))                                            \
+			sg_assert_fail(__FILE__, __LINE__, #e, (m)); \
 	} while (0)
 
 /* ---- CPL-0 services through int $0x80 (work at either CPL) ---- */

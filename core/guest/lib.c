@@ -34,16 +34,16 @@ void sg_print(const char *s, size_t len)
 
 void sg_result(const char *name, uint64_t num, uint64_t den, const char *unit)
 {
-	struct sg_call c = { .op = SG_CALL_RESULT, .a = { (uintptr_t)name, num, den, (uintptr_t)unit } };
+	struct sg_call c = { .op = SG_CALL_RESULT,
+			     .a = { (uintptr_t)name, num, den, (uintptr_t)unit } };
 
 	hostcall(&c);
 }
 
 void sg_samples(const char *name, const uint64_t *v, uint64_t n, const char *unit)
 {
-	struct sg_call c = {
-		.op = SG_CALL_SAMPLES, .a = { (uintptr_t)name, (uintptr_t)v, n, (uintptr_t)unit }
-	};
+	struct sg_call c = { .op = SG_CALL_SAMPLES,
+			     .a = { (uintptr_t)name, (uintptr_t)v, n, (uintptr_t)unit } };
 
 	hostcall(&c);
 }
@@ -100,7 +100,10 @@ uint64_t sg_rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
 
-	__asm__ volatile("int $0x80" : "=a"(lo), "=d"(hi) : "a"((uint64_t)SG_SVC_RDMSR), "c"(msr) : "memory");
+	__asm__ volatile("int $0x80"
+			 : "=a"(lo), "=d"(hi)
+			 : "a"((uint64_t)SG_SVC_RDMSR), "c"(msr)
+			 : "memory");
 	return ((uint64_t)hi << 32) | lo;
 }
 
@@ -330,12 +333,13 @@ int sg_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		}
 		case 'u':
-			put_u64(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad, false);
+			put_u64(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width,
+				pad, false);
 			break;
 		case 'x':
 		case 'X':
-			put_u64(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad,
-				*p == 'X');
+			put_u64(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width,
+				pad, *p == 'X');
 			break;
 		case 'p':
 			put(&o, '0');
