@@ -437,6 +437,10 @@ static void hostcall_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uin
 	case SG_CALL_SAMPLES:
 		ret = hc_samples(g, vcpu, &c);
 		break;
+	case SG_CALL_HALT:
+		/* KVM keeps the vCPU halted until an interrupt is pending, as after hlt. */
+		ret = vcpu_set_mp_state(vcpu, KVM_MP_STATE_HALTED);
+		break;
 	case SG_CALL_RENDEZVOUS:
 		vm_rendezvous(g->vm, vcpu);
 		ret = 0;
@@ -528,9 +532,10 @@ static int compute_layout(struct vm *vm, const struct sg_image_hdr *hdr, struct 
 {
 	const struct memmap_table *t = memmap_read_begin(&vm->mem);
 	const struct mem_region *low = memmap_find_rcu(t, 0);
-	uint64_t top = memmap_top(&vm->mem);
+	uint64_t top = t->n ? t->r[t->n - 1]->gpa + t->r[t->n - 1]->size : 0;
 	uint64_t need;
 
+	/* (No memmap_top() here: read sections of one map do not nest in the lock modes.) */
 	lo->low_ram_end = low ? low->gpa + low->size : 0;
 	memmap_read_end(&vm->mem);
 	lo->map_top = ALIGN_UP(MAX(top, SG_MMIO_END), GiB);
@@ -630,6 +635,18 @@ int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out
 		boot->apic_ids[i] = vm->vcpus[i]->apic_id;
 	if (o->args)
 		snprintf(boot->args, sizeof(boot->args), "%s", o->args);
+	boot->nr_devices = MIN(o->ndevices, SG_MAX_DEVICES);
+	for (unsigned i = 0; i < boot->nr_devices; i++) {
+		boot->devices[i] = o->devices[i];
+		/* Interrupts of device i arrive on vCPU 0 as vector 0x30 + i. */
+		boot->devices[i].vector = 0x30 + i;
+		ret = vm_ioapic_route(vm, o->devices[i].gsi, (uint8_t)(0x30 + i),
+				      (uint8_t)vm->vcpus[0]->apic_id);
+		if (ret) {
+			*why = "cannot route a device interrupt in the IOAPIC";
+			goto err;
+		}
+	}
 
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		ret = setup_vcpu(vm, vm->vcpus[i], &hdr, &lo, o->cpl);

@@ -36,6 +36,9 @@ struct mguest_opts {
 	size_t image_size;
 	const char *args; /* "key=value,..." or NULL */
 	unsigned cpl;	  /* 0 or 3 */
+	/* Devices to describe in the boot info (their IOAPIC pins are routed to vCPU 0). */
+	unsigned ndevices;
+	const struct sg_device *devices;
 	/* Where guest prints go (NULL: stdout). Called on vCPU threads, serialised by `lock`. */
 	void (*print)(void *opaque, const char *s, size_t len);
 	void *print_opaque;

@@ -165,7 +165,7 @@ void vcpu_dump(struct vcpu *vcpu, FILE *f)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
-	uint64_t gpa;
+	uint64_t gpa = 0;
 	uint8_t code[16];
 
 	fprintf(f, "vcpu%u (APIC id %u) state:\n", vcpu->index, vcpu->apic_id);

@@ -249,8 +249,9 @@ void vm_join(struct vm *vm)
 	if (!vm->started)
 		return;
 	vm_request_stop(vm, VM_STOP_REQUESTED, 0);
+	/* A vCPU that missed its kick (halted in KVM) is kicked again until it leaves. */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		thread_join(&vm->vcpus[i]->thread, NULL);
+		thread_join_kicking(&vm->vcpus[i]->thread, 100);
 	vm->started = false;
 }
 
@@ -387,6 +388,53 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
 
 	if (ioctl(vm->fd, KVM_IRQ_LINE, &irq) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, bool mmio, bool match,
+		 uint64_t datamatch, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = (match ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (mmio ? 0 : KVM_IOEVENTFD_FLAG_PIO) |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (ioctl(vm->fd, KVM_IOEVENTFD, &io) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign)
+{
+	struct kvm_irqfd irq = {
+		.fd = (uint32_t)fd,
+		.gsi = gsi,
+		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	if (ioctl(vm->fd, KVM_IRQFD, &irq) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_ioapic_route(struct vm *vm, uint32_t gsi, uint8_t vector, uint8_t dest_apic_id)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	if (gsi >= KVM_IOAPIC_NUM_PINS)
+		return -EINVAL;
+	if (ioctl(vm->fd, KVM_GET_IRQCHIP, &chip) < 0)
+		return -errno;
+	chip.chip.ioapic.redirtbl[gsi].bits = 0;
+	chip.chip.ioapic.redirtbl[gsi].fields.vector = vector;
+	chip.chip.ioapic.redirtbl[gsi].fields.dest_id = dest_apic_id;
+	if (ioctl(vm->fd, KVM_SET_IRQCHIP, &chip) < 0)
 		return -errno;
 	return 0;
 }

@@ -143,4 +143,19 @@ int vm_exit_status(struct vm *vm);
 /* Raise (level 1) or lower (0) interrupt line gsi on the in-kernel irqchip. Any thread. */
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
 
+/*
+ * KVM ioeventfd: a guest write of `len` bytes (with value `datamatch` if match) at addr
+ * (MMIO or PIO) signals fd without an exit to userspace. assign=false removes it.
+ */
+int __must_check vm_ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, bool mmio,
+			      bool match, uint64_t datamatch, bool assign);
+/*
+ * Program the in-kernel IOAPIC: gsi delivers `vector` (fixed, physical, edge, active high) to
+ * the APIC `dest_apic_id`. For guests without their own IOAPIC driver (micro-guests).
+ */
+int __must_check vm_ioapic_route(struct vm *vm, uint32_t gsi, uint8_t vector, uint8_t dest_apic_id);
+
+/* KVM irqfd: writing fd raises gsi (edge). assign=false removes it. */
+int __must_check vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign);
+
 #endif

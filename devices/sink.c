@@ -38,25 +38,25 @@ static uint64_t post_read(void *opaque, struct vcpu *vcpu, uint64_t offset, unsi
 static const struct as_ops sink_ops = { .read = sink_read, .write = sink_write };
 static const struct as_ops post_ops = { .read = post_read, .write = sink_write };
 
-int sink_init_post(struct sink *s, struct vm *vm)
+int sink_init_post(struct sink *s, struct vm *vm, pthread_mutex_t *big_lock)
 {
 	memset(s, 0, sizeof(*s));
 	s->vm = vm;
 	s->port = 0x80;
-	return as_register(&vm->pio, 0x80, 1, &post_ops, s, NULL, "post");
+	return as_register(&vm->pio, 0x80, 1, &post_ops, s, big_lock, "post");
 }
 
-int sink_init_test(struct sink *s, struct vm *vm)
+int sink_init_test(struct sink *s, struct vm *vm, pthread_mutex_t *big_lock)
 {
 	int ret;
 
 	memset(s, 0, sizeof(*s));
 	s->vm = vm;
-	ret = as_register(&vm->pio, SG_PORT_SINK, 4, &sink_ops, s, NULL, "sink");
+	ret = as_register(&vm->pio, SG_PORT_SINK, 4, &sink_ops, s, big_lock, "sink");
 	if (ret)
 		return ret;
 	s->port = SG_PORT_SINK;
-	ret = as_register(&vm->mmio, SG_MMIO_SINK, 4096, &sink_ops, s, NULL, "sink");
+	ret = as_register(&vm->mmio, SG_MMIO_SINK, 4096, &sink_ops, s, big_lock, "sink");
 	if (ret)
 		return ret;
 	s->mmio = SG_MMIO_SINK;

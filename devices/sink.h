@@ -9,6 +9,7 @@
 #ifndef STRAND_DEVICES_SINK_H
 #define STRAND_DEVICES_SINK_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "util/compiler.h"
@@ -23,9 +24,12 @@ struct sink {
 };
 
 /* POST-code sink at port 0x80. */
-int __must_check sink_init_post(struct sink *s, struct vm *vm);
-/* Micro-guest test sinks at SG_PORT_SINK and SG_MMIO_SINK. */
-int __must_check sink_init_test(struct sink *s, struct vm *vm);
+int __must_check sink_init_post(struct sink *s, struct vm *vm, pthread_mutex_t *big_lock);
+/*
+ * Micro-guest test sinks at SG_PORT_SINK and SG_MMIO_SINK. Under the big-lock model their
+ * handlers run under the big lock like every device's; otherwise they take no lock.
+ */
+int __must_check sink_init_test(struct sink *s, struct vm *vm, pthread_mutex_t *big_lock);
 void sink_destroy(struct sink *s);
 
 #endif

@@ -17,6 +17,7 @@ struct ioloop_fd {
 	ioloop_fd_fn fn;
 	ioloop_call_fn timer_fn;
 	void *opaque;
+	struct ioloop_fd *prev, *next; /* every live handler, for ioloop_destroy */
 	struct ioloop_fd *next_dead;
 };
 
@@ -39,8 +40,9 @@ struct ioloop {
 	struct ioloop_call_item *call_head, *call_tail;
 	bool stop;
 	bool in_dispatch;
-	struct ioloop_fd *dead; /* handlers deleted during a dispatch batch */
-	uint64_t max_poll_ns;	/* 0: no polling */
+	struct ioloop_fd *handlers; /* live handlers (owner thread) */
+	struct ioloop_fd *dead;	    /* handlers deleted during a dispatch batch */
+	uint64_t max_poll_ns;	    /* 0: no polling */
 	uint64_t poll_window_ns;
 	struct ioloop_stats stats;
 };
@@ -97,7 +99,9 @@ void ioloop_destroy(struct ioloop *l)
 
 	if (!l)
 		return;
-	ioloop_del_fd(l, l->wake_handler);
+	/* Handlers added with out == NULL are owned by the loop: they go with it. */
+	while (l->handlers)
+		ioloop_del_fd(l, l->handlers);
 	free_dead(l);
 	close(l->wakefd);
 	close(l->epfd);
@@ -127,6 +131,10 @@ static int add_handler(struct ioloop *l, struct ioloop_fd *h, uint32_t events,
 		free(h);
 		return ret;
 	}
+	h->next = l->handlers;
+	if (l->handlers)
+		l->handlers->prev = h;
+	l->handlers = h;
 	if (out)
 		*out = h;
 	return 0;
@@ -163,6 +171,12 @@ void ioloop_del_fd(struct ioloop *l, struct ioloop_fd *h)
 	if (h->is_timer)
 		close(h->fd);
 	h->deleted = true;
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		l->handlers = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
 	if (l->in_dispatch) {
 		h->next_dead = l->dead;
 		l->dead = h;

@@ -29,7 +29,8 @@ int __must_check ioloop_create(struct ioloop **out, const char *name);
 /* No handler may be running; pending calls are dropped. */
 void ioloop_destroy(struct ioloop *l);
 
-/* Watch fd for events (EPOLLIN, EPOLLOUT, ...). *out may be NULL if never deleted. */
+/* Watch fd for events (EPOLLIN, EPOLLOUT, ...). *out may be NULL if never deleted (the loop
+ * frees its handlers in ioloop_destroy). */
 int __must_check ioloop_add_fd(struct ioloop *l, int fd, uint32_t events, ioloop_fd_fn fn,
 			       void *opaque, struct ioloop_fd **out);
 int __must_check ioloop_mod_fd(struct ioloop *l, struct ioloop_fd *h, uint32_t events);

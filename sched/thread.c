@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sched/thread.h"
@@ -93,6 +94,8 @@ static void *spawn_trampoline(void *opaque)
 		return NULL;
 	}
 	rcu_thread_online();
+	/* Kickable from now on (before fn can block): thread_kick needs only tid and started. */
+	__atomic_store_n(&ctx->t->started, true, __ATOMIC_RELEASE);
 	sem_post(&ctx->ready); /* ctx is gone after this */
 	{
 		void *ret = fn(arg);
@@ -123,7 +126,7 @@ int thread_spawn(struct thread *t, const char *name, const struct thread_placeme
 		pthread_join(t->handle, NULL);
 		return ctx.result;
 	}
-	__atomic_store_n(&t->started, true, __ATOMIC_RELEASE);
+	t->joinable = true;
 	return 0;
 }
 
@@ -131,15 +134,41 @@ int thread_join(struct thread *t, void **retval)
 {
 	int ret;
 
-	if (!__atomic_load_n(&t->started, __ATOMIC_ACQUIRE))
+	if (!t->joinable)
 		return 0;
 	ret = pthread_join(t->handle, retval);
-	__atomic_store_n(&t->started, false, __ATOMIC_RELEASE);
+	t->joinable = false;
 	return -ret;
+}
+
+int thread_join_kicking(struct thread *t, unsigned interval_ms)
+{
+	if (!t->joinable)
+		return 0;
+	for (;;) {
+		struct timespec ts;
+		int ret;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(interval_ms % 1000) * 1000000L;
+		ts.tv_sec += interval_ms / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		ret = pthread_timedjoin_np(t->handle, NULL, &ts);
+		if (ret != ETIMEDOUT) {
+			t->joinable = false;
+			return -ret;
+		}
+		thread_kick(t);
+	}
 }
 
 void thread_kick(struct thread *t)
 {
+	/*
+	 * tgkill by kernel tid rather than pthread_kill: a kick racing with the thread's exit
+	 * (and join) then fails with ESRCH instead of touching a freed pthread. A stray kick is
+	 * harmless: the handler only asks a vCPU to leave KVM_RUN.
+	 */
 	if (__atomic_load_n(&t->started, __ATOMIC_ACQUIRE))
-		pthread_kill(t->handle, THREAD_KICK_SIGNAL);
+		syscall(SYS_tgkill, getpid(), t->tid, THREAD_KICK_SIGNAL);
 }

@@ -34,9 +34,10 @@ struct thread_placement {
 
 struct thread {
 	pthread_t handle;
-	pid_t tid; /* kernel thread id, valid after spawn */
+	pid_t tid; /* kernel thread id, written by the thread before `started` */
 	char name[16];
-	bool started;
+	bool started;  /* atomic: set by the new thread before its function runs */
+	bool joinable; /* creator only: spawn succeeded, not joined yet */
 };
 
 /*
@@ -46,6 +47,8 @@ struct thread {
 int __must_check thread_spawn(struct thread *t, const char *name, const struct thread_placement *pl,
 			      bool kick, void *(*fn)(void *), void *arg);
 int thread_join(struct thread *t, void **retval);
+/* Join, kicking the thread again every interval_ms until it exits (for threads that block). */
+int thread_join_kicking(struct thread *t, unsigned interval_ms);
 /* Send the kick signal to t (no-op if not started). */
 void thread_kick(struct thread *t);
 

@@ -12,7 +12,8 @@
  * Threads: any registered thread reads; writers are serialised by update_lock. A writer must
  * never run inside a read section of the same pubptr (the locking modes would deadlock): a
  * device handler that changes a map defers the change until its dispatch returns.
- * Lock order: update_lock, then rwlock/mutex.
+ * Read sections of one pubptr must not nest (a mutex is not recursive; a nested rwlock read
+ * can deadlock behind a waiting writer). Lock order: update_lock, then rwlock/mutex.
  */
 #ifndef STRAND_UTIL_PUBPTR_H
 #define STRAND_UTIL_PUBPTR_H

@@ -210,22 +210,186 @@ static const struct chardev_input_ops machine_console_ops = {
 	.quit = console_quit,
 };
 
+uint32_t machine_virtio_gsi(unsigned i)
+{
+	static const uint8_t gsis[SG_MAX_DEVICES] = { 16, 17, 18, 19, 20, 21, 22, 23,
+						      5,  6,  7,  10, 11, 12, 14, 15 };
+
+	return i < SG_MAX_DEVICES ? gsis[i] : 0;
+}
+
+static struct iothread *find_iothread(struct machine *m, const char *name)
+{
+	for (unsigned i = 0; i < m->niothreads; i++) {
+		if (strcmp(m->iothreads[i].opts.name, name) == 0)
+			return &m->iothreads[i];
+	}
+	return NULL;
+}
+
+/*
+ * The iothreads: those given with --iothread, or, when the model puts I/O on iothreads and
+ * none were given, as many as the mapping needs (one per device or per queue, or
+ * --threading iothreads=N), named io0, io1, ...
+ */
+static int create_iothreads(struct machine *m, struct errbuf *err)
+{
+	const struct threading_config *t = &m->cfg.threading;
+	unsigned want = 0;
+	int ret;
+
+	for (unsigned i = 0; i < m->cfg.niothreads; i++) {
+		struct iothread_opts o;
+
+		if (iothread_parse_opts(m->cfg.iothreads[i], &o, err))
+			return -EINVAL;
+		ret = iothread_create(&m->iothreads[m->niothreads], &o);
+		if (ret)
+			return errbuf_set(err, ret, "--iothread %s: %s", o.name, strerror(-ret));
+		if (!o.poll_ns)
+			m->iothreads[m->niothreads].opts.poll_ns = t->poll_ns;
+		m->niothreads++;
+	}
+	if (m->niothreads || t->io != IO_IOTHREAD)
+		return 0;
+	if (t->iothreads) {
+		want = t->iothreads;
+	} else if (t->iomap == IOMAP_QUEUE) {
+		for (unsigned i = 0; i < m->ndisks_open; i++)
+			want += m->disks[i].opts.queues;
+		want += m->cfg.rng + (m->vcon_open ? 1 : 0);
+	} else {
+		want = m->ndisks_open + m->cfg.rng + (m->vcon_open ? 1 : 0);
+	}
+	want = MIN(MAX(want, 1u), (unsigned)ARRAY_SIZE(m->iothreads));
+	for (unsigned i = 0; i < want; i++) {
+		struct iothread_opts o = { .poll_ns = t->poll_ns };
+
+		snprintf(o.name, sizeof(o.name), "io%u", i);
+		ret = iothread_create(&m->iothreads[i], &o);
+		if (ret)
+			return errbuf_set(err, ret, "iothread: %s", strerror(-ret));
+		m->niothreads = i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Where queue q of device dev (its global queue number gq) is processed: the iothreads the
+ * device names (queues round robin), else the threading model's choice.
+ */
+static struct ioloop *queue_loop(struct machine *m, const char *explicit_map, unsigned dev,
+				 unsigned q, unsigned gq)
+{
+	const struct threading_config *t = &m->cfg.threading;
+
+	if (explicit_map && *explicit_map) {
+		char names[64], *save = NULL, *tok;
+		struct iothread *list[16];
+		unsigned n = 0;
+
+		snprintf(names, sizeof(names), "%s", explicit_map);
+		for (tok = strtok_r(names, ":", &save); tok && n < 16;
+		     tok = strtok_r(NULL, ":", &save))
+			list[n++] = find_iothread(m, tok);
+		return n ? list[q % n]->loop : NULL;
+	}
+	switch (t->io) {
+	case IO_MAIN:
+		return m->loop;
+	case IO_IOTHREAD:
+		if (!m->niothreads)
+			return m->loop;
+		return m->iothreads[(t->iomap == IOMAP_QUEUE ? gq : dev) % m->niothreads].loop;
+	case IO_VCPU:
+	default:
+		return NULL;
+	}
+}
+
+/* Check that every iothread a disk names exists (user input, before the VM). */
+static int check_disk_iothreads(struct machine *m, struct errbuf *err)
+{
+	for (unsigned i = 0; i < m->ndisks_open; i++) {
+		char names[64], *save = NULL, *tok;
+
+		if (!m->disks[i].opts.iothread[0])
+			continue;
+		snprintf(names, sizeof(names), "%s", m->disks[i].opts.iothread);
+		for (tok = strtok_r(names, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+			if (!find_iothread(m, tok))
+				return errbuf_set(err, -EINVAL,
+						  "--disk %s: iothread=%s: no --iothread id=%s",
+						  m->disks[i].opts.path, tok, tok);
+		}
+	}
+	return 0;
+}
+
+/* Claim the next virtio-mmio slot for a device of type id. */
+static struct sg_device *next_virtio_slot(struct machine *m, uint32_t id)
+{
+	struct sg_device *d = &m->devtab[m->ndev];
+
+	d->virtio_id = id;
+	d->base = MACHINE_VIRTIO_BASE + m->ndev * MACHINE_VIRTIO_STRIDE;
+	d->gsi = machine_virtio_gsi(m->ndev);
+	m->ndev++;
+	return d;
+}
+
+static int add_virtio(struct machine *m, pthread_mutex_t *big, struct errbuf *err)
+{
+	unsigned dev = 0, gq = 0;
+	int ret;
+
+	for (unsigned i = 0; i < m->ndisks_open; i++, dev++) {
+		struct sg_device *d = next_virtio_slot(m, VIRTIO_ID_BLOCK);
+		struct ioloop *loops[64];
+
+		for (unsigned q = 0; q < m->disks[i].opts.queues; q++, gq++)
+			loops[q] = queue_loop(m, m->disks[i].opts.iothread, dev, q, gq);
+		ret = vblk_init(&m->disks[i], m->vm, d->base, d->gsi, big, loops, m->loop, err);
+		m->ndisks_up = i + 1;
+		if (ret)
+			return ret;
+	}
+	if (m->cfg.rng) {
+		struct sg_device *d = next_virtio_slot(m, VIRTIO_ID_RNG);
+
+		ret = vrng_init(&m->rng, m->vm, d->base, d->gsi, big,
+				queue_loop(m, NULL, dev++, 0, gq++));
+		if (ret)
+			return errbuf_set(err, ret, "virtio-rng: %s", strerror(-ret));
+		m->rng_up = true;
+	}
+	if (m->vcon_open) {
+		struct sg_device *d = next_virtio_slot(m, VIRTIO_ID_CONSOLE);
+
+		ret = vcon_init(&m->vcon, m->vm, d->base, d->gsi, big, m->loop);
+		m->vcon_up = true;
+		if (ret)
+			return errbuf_set(err, ret, "virtio-console: %s", strerror(-ret));
+	}
+	return 0;
+}
+
 static int add_devices(struct machine *m, struct errbuf *err)
 {
-	pthread_mutex_t *big = m->cfg.big_lock ? &m->vm->big_lock : NULL;
+	pthread_mutex_t *big = m->cfg.threading.lock == LOCK_BIG ? &m->vm->big_lock : NULL;
 	int ret;
 
 	ret = serial_init(&m->com1, m->vm, &m->console, SERIAL_COM1_BASE, SERIAL_COM1_IRQ, big);
 	if (!ret)
 		ret = i8042_init(&m->kbd, m->vm, big);
 	if (!ret)
-		ret = sink_init_post(&m->post, m->vm);
+		ret = sink_init_post(&m->post, m->vm, big);
 	if (!ret && m->cfg.kind == GUEST_MICRO)
-		ret = sink_init_test(&m->testsink, m->vm);
+		ret = sink_init_test(&m->testsink, m->vm, big);
 	if (ret)
 		return errbuf_set(err, ret, "registering devices failed: %s", strerror(-ret));
 	m->devices_up = true;
-	return 0;
+	return add_virtio(m, big, err);
 }
 
 static int load_guest(struct machine *m, struct errbuf *err)
@@ -249,6 +413,8 @@ static int load_guest(struct machine *m, struct errbuf *err)
 			.cpl = m->cfg.cpl,
 			.print = console_print,
 			.print_opaque = &m->console,
+			.ndevices = m->ndev,
+			.devices = m->devtab,
 		};
 
 		ret = mguest_setup(m->vm, &o, &m->mg, &why);
@@ -281,6 +447,27 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 		ret = check_memory(m, err);
 	if (!ret)
 		ret = open_kvm(m, err);
+	for (unsigned i = 0; !ret && i < cfg->ndisks; i++) {
+		struct vblk_opts bo;
+
+		ret = vblk_parse_opts(cfg->disks[i], &bo, err);
+		if (!ret)
+			ret = vblk_open_image(&m->disks[i], &bo, err);
+		if (!ret)
+			m->ndisks_open = i + 1;
+	}
+	if (!ret && cfg->vconsole) {
+		ret = vcon_open(&m->vcon, cfg->vconsole, err);
+		if (!ret)
+			m->vcon_open = true;
+	}
+	if (!ret)
+		ret = create_iothreads(m, err);
+	if (!ret)
+		ret = check_disk_iothreads(m, err);
+	if (!ret && cfg->ndisks + cfg->rng + !!cfg->vconsole > SG_MAX_DEVICES)
+		ret = errbuf_set(err, -EINVAL, "too many virtio devices (at most %d)",
+				 SG_MAX_DEVICES);
 	if (!ret) {
 		ret = chardev_open(&m->console, cfg->console, &why);
 		if (ret)
@@ -295,7 +482,7 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 
 	/* 2. The VM, its RAM and its vCPUs. */
 	memset(&vo, 0, sizeof(vo));
-	vo.map_mode = cfg->map_mode;
+	vo.map_mode = cfg->threading.map;
 	vo.create_pit = true;
 	ret = vm_create(&m->kvm, &vo, &m->vm);
 	if (ret) {
@@ -313,19 +500,18 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 		goto fail;
 	}
 
-	/* 3. Devices, then the guest (which may register its own ports). */
+	/* 3. The main loop (console input, signals, stop; device completions), devices, guest. */
+	ret = ioloop_create(&m->loop, "strand");
+	if (ret) {
+		errbuf_set(err, ret, "cannot create the main loop: %s", strerror(-ret));
+		goto fail;
+	}
 	ret = add_devices(m, err);
 	if (!ret)
 		ret = load_guest(m, err);
 	if (ret)
 		goto fail;
 
-	/* 4. The main loop: console input, signals, stop. */
-	ret = ioloop_create(&m->loop, "strand");
-	if (ret) {
-		errbuf_set(err, ret, "cannot create the main loop: %s", strerror(-ret));
-		goto fail;
-	}
 	*out = m;
 	return 0;
 fail:
@@ -391,6 +577,14 @@ int machine_run(struct machine *m)
 	ret = chardev_attach_input(&m->console, m->loop, &machine_console_ops, m);
 	if (ret)
 		log_warn("console input unavailable: %s", strerror(-ret));
+	for (unsigned i = 0; i < m->niothreads; i++) {
+		ret = iothread_start(&m->iothreads[i], NULL);
+		if (ret) {
+			log_error("cannot start iothread %s: %s", m->iothreads[i].opts.name,
+				  strerror(-ret));
+			return 4;
+		}
+	}
 	ret = vm_start(m->vm, NULL);
 	if (ret) {
 		log_error("cannot start the vCPU threads: %s", strerror(-ret));
@@ -399,6 +593,8 @@ int machine_run(struct machine *m)
 	}
 	ioloop_run(m->loop);
 	vm_join(m->vm);
+	for (unsigned i = 0; i < m->niothreads; i++)
+		iothread_stop(&m->iothreads[i]);
 	m->stop_ns = now_ns();
 	chardev_detach_input(&m->console);
 	chardev_restore_tty();
@@ -409,15 +605,25 @@ void machine_destroy(struct machine *m)
 {
 	if (!m)
 		return;
+	/* Reverse order of construction: nothing runs once the vCPUs are joined. */
 	if (m->vm)
 		vm_join(m->vm);
+	for (unsigned i = 0; i < m->niothreads; i++)
+		iothread_stop(&m->iothreads[i]);
 	if (m->mg)
 		mguest_free(m->mg);
 	if (m->console_open)
 		chardev_detach_input(&m->console);
-	ioloop_destroy(m->loop);
-	if (m->sigfd >= 0)
-		close(m->sigfd);
+	for (unsigned i = 0; i < m->ndisks_open; i++) {
+		if (i < m->ndisks_up)
+			vblk_destroy(&m->disks[i]);
+		else if (m->disks[i].fd >= 0)
+			close(m->disks[i].fd);
+	}
+	if (m->rng_up)
+		vrng_destroy(&m->rng);
+	if (m->vcon_up || m->vcon_open)
+		vcon_destroy(&m->vcon);
 	if (m->devices_up) {
 		serial_destroy(&m->com1);
 		i8042_destroy(&m->kbd);
@@ -425,6 +631,12 @@ void machine_destroy(struct machine *m)
 		if (m->testsink.vm)
 			sink_destroy(&m->testsink);
 	}
+	/* Device handlers are gone from the loops; now the loops themselves. */
+	for (unsigned i = 0; i < m->niothreads; i++)
+		iothread_destroy(&m->iothreads[i]);
+	ioloop_destroy(m->loop);
+	if (m->sigfd >= 0)
+		close(m->sigfd);
 	vm_destroy(m->vm);
 	if (m->console_open)
 		chardev_close(&m->console);

@@ -15,6 +15,11 @@
 #include "devices/i8042.h"
 #include "devices/serial.h"
 #include "devices/sink.h"
+#include "devices/virtio/blk.h"
+#include "devices/virtio/console.h"
+#include "devices/virtio/rng.h"
+#include "iothreads/iothread.h"
+#include "core/guest/abi.h"
 #include "util/errbuf.h"
 
 struct vm;
@@ -35,6 +40,17 @@ struct machine {
 	struct sink post;
 	struct sink testsink;
 	bool devices_up;
+	struct iothread iothreads[16];
+	unsigned niothreads; /* created */
+	struct vblk disks[CONFIG_MAX_DISKS];
+	unsigned ndisks_open, ndisks_up;
+	struct vrng rng;
+	bool rng_up;
+	struct vcon vcon;
+	bool vcon_open, vcon_up;
+	/* virtio-mmio devices in the order they were placed (address, GSI): the guest's view. */
+	struct sg_device devtab[SG_MAX_DEVICES];
+	unsigned ndev;
 	struct mguest *mg;
 
 	uint8_t *image; /* guest image bytes (embedded or read from a file) */
@@ -54,6 +70,11 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 /* Run until the VM stops; returns strand's exit status (see vm_exit_status). */
 int machine_run(struct machine *m);
 void machine_destroy(struct machine *m);
+
+/* Where virtio-mmio device i lives: one page each from 0xd0001000, GSIs 16..23 then free ISA. */
+#define MACHINE_VIRTIO_BASE   0xd0001000ULL
+#define MACHINE_VIRTIO_STRIDE 0x1000ULL
+uint32_t machine_virtio_gsi(unsigned i);
 
 /* Load and check the guest image named by cfg (no KVM needed). */
 int machine_load_image(struct machine *m, struct errbuf *err);

@@ -6,6 +6,8 @@
 
 #include "core/cli/cli.h"
 #include "core/guest/abi.h"
+#include "devices/virtio/blk.h"
+#include "iothreads/iothread.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -18,7 +20,7 @@ void config_defaults(struct machine_config *c)
 	c->vcpus = 1;
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->console = "stdio";
-	c->map_mode = PUBPTR_RCU;
+	threading_default(&c->threading);
 	c->kvm_path = "/dev/kvm";
 }
 
@@ -40,8 +42,24 @@ void cli_usage_run(void)
 	       "  --memory SIZE          guest RAM, e.g. 512M, 2G (bare number: MiB; default 256M)\n"
 	       "  --console stdio|file:PATH|none   where the serial console goes (default stdio;\n"
 	       "                         on a terminal, Ctrl-A x quits)\n"
-	       "  --map-lock rcu|rwlock|mutex      protection of the RAM map and dispatch tables\n"
-	       "  --big-lock             run device handlers under one global lock (QEMU's BQL)\n"
+	       "\n"
+	       "Threading (docs/threading.md):\n"
+	       "  --threading PRESET[,lock=big|device][,io=vcpu|main|iothread][,map=rcu|rwlock|mutex]\n"
+	       "              [,iomap=device|queue][,iothreads=N][,poll_ns=N]\n"
+	       "                         presets: qemu-classic, qemu, firecracker, cloud-hypervisor,\n"
+	       "                         strand (default), inline; `--threading help` lists them\n"
+	       "  --iothread id=NAME[,poll_ns=N][,cpus=LIST]   a named iothread (repeatable); map\n"
+	       "                         a disk's queues to it with --disk ...,iothread=NAME[:NAME2]\n"
+	       "  --map-lock rcu|rwlock|mutex   shorthand for --threading map=...\n"
+	       "  --big-lock             shorthand for --threading lock=big\n"
+	       "\n"
+	       "Devices (virtio-mmio):\n"
+	       "  --disk path=IMG[,readonly=on][,cache=none|writeback][,serial=STR][,queues=N]\n"
+	       "         [,aio=io_uring|sync]   a virtio-blk disk (repeatable, up to 8); a raw image\n"
+	       "                         or path=null:SIZE (no disk: reads zeros, drops writes)\n"
+	       "  --rng                  a virtio-rng device (entropy from getrandom)\n"
+	       "  --virtio-console file=PATH|socket=PATH   a virtio console port; socket: strand\n"
+	       "                         listens on a UNIX socket and serves one client\n"
 	       "\n"
 	       "Running:\n"
 	       "  --timeout DURATION     stop the VM after DURATION (e.g. 10s, 500ms); exit 124\n"
@@ -142,6 +160,11 @@ enum {
 	OPT_QUIET,
 	OPT_KVM,
 	OPT_LOG_LEVEL,
+	OPT_THREADING,
+	OPT_IOTHREAD,
+	OPT_DISK,
+	OPT_RNG,
+	OPT_VCONSOLE,
 	OPT_HELP,
 };
 
@@ -160,6 +183,11 @@ static const struct option run_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "kvm", required_argument, NULL, OPT_KVM },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "threading", required_argument, NULL, OPT_THREADING },
+	{ "iothread", required_argument, NULL, OPT_IOTHREAD },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "virtio-console", required_argument, NULL, OPT_VCONSOLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -232,14 +260,49 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 			cfg->console = a;
 			break;
 		case OPT_MAP_LOCK:
-			if (pubptr_mode_parse(a, &cfg->map_mode))
+			if (pubptr_mode_parse(a, &cfg->threading.map))
 				return errbuf_set(
 					err, -EINVAL,
 					"--map-lock: expected rcu, rwlock or mutex, got '%s'", a);
 			break;
 		case OPT_BIG_LOCK:
-			cfg->big_lock = true;
+			cfg->threading.lock = LOCK_BIG;
 			break;
+		case OPT_THREADING:
+			if (strcmp(a, "help") == 0) {
+				for (unsigned i = 0; i < threading_preset_count; i++) {
+					char d[96];
+
+					printf("%-17s %s\n  %s\n", threading_presets[i].name,
+					       threading_describe(&threading_presets[i].cfg, d,
+								  sizeof(d)),
+					       threading_presets[i].description);
+				}
+				return 1;
+			}
+			if (threading_parse(a, &cfg->threading, err))
+				return -EINVAL;
+			break;
+		case OPT_IOTHREAD: {
+			struct iothread_opts io;
+
+			if (cfg->niothreads == ARRAY_SIZE(cfg->iothreads))
+				return errbuf_set(err, -EINVAL, "--iothread: at most %zu",
+						  ARRAY_SIZE(cfg->iothreads));
+			if (iothread_parse_opts(a, &io, err))
+				return -EINVAL;
+			for (unsigned i = 0; i < cfg->niothreads; i++) {
+				struct iothread_opts other;
+
+				if (iothread_parse_opts(cfg->iothreads[i], &other, err) == 0 &&
+				    strcmp(other.name, io.name) == 0)
+					return errbuf_set(err, -EINVAL,
+							  "--iothread: id '%s' given twice",
+							  io.name);
+			}
+			cfg->iothreads[cfg->niothreads++] = a;
+			break;
+		}
 		case OPT_TIMEOUT:
 			if (parse_duration_ns(a, 1000000000ULL, &v) || v == 0)
 				return errbuf_set(err, -EINVAL,
@@ -262,6 +325,23 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 					"--log-level: expected error, warn, info or debug, got '%s'",
 					a);
 			log_set_level(lvl);
+			break;
+		case OPT_DISK: {
+			struct vblk_opts vo;
+
+			if (cfg->ndisks == CONFIG_MAX_DISKS)
+				return errbuf_set(err, -EINVAL, "--disk: at most %d disks",
+						  CONFIG_MAX_DISKS);
+			if (vblk_parse_opts(a, &vo, err))
+				return -EINVAL;
+			cfg->disks[cfg->ndisks++] = a;
+			break;
+		}
+		case OPT_RNG:
+			cfg->rng = true;
+			break;
+		case OPT_VCONSOLE:
+			cfg->vconsole = a;
 			break;
 		case OPT_HELP:
 			cli_usage_run();

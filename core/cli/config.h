@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/cli/threading.h"
 #include "core/cpuid.h"
 #include "util/pubptr.h"
 
@@ -18,6 +19,7 @@ enum guest_kind {
 };
 
 #define CONFIG_DEFAULT_MEM (256ULL << 20)
+#define CONFIG_MAX_DISKS   8
 #define CONFIG_MIN_MEM	   (4ULL << 20)
 
 struct machine_config {
@@ -31,13 +33,18 @@ struct machine_config {
 	bool topo_given;
 	struct cpu_topology topo;
 	uint64_t mem_bytes;
-	const char *console; /* stdio | file:PATH | none */
-	uint64_t timeout_ns; /* 0: none */
-	enum pubptr_mode map_mode;
-	bool big_lock;		  /* devices under the big lock */
-	const char *results_json; /* write results here */
-	bool quiet;		  /* no result summary on stdout */
-	const char *kvm_path;	  /* /dev/kvm */
+	const char *console;		   /* stdio | file:PATH | none */
+	uint64_t timeout_ns;		   /* 0: none */
+	struct threading_config threading; /* --threading (and --map-lock, --big-lock) */
+	unsigned niothreads;
+	const char *iothreads[16]; /* --iothread specs, checked by the builder */
+	const char *results_json;  /* write results here */
+	bool quiet;		   /* no result summary on stdout */
+	const char *kvm_path;	   /* /dev/kvm */
+	unsigned ndisks;
+	const char *disks[CONFIG_MAX_DISKS]; /* --disk specs, checked by the builder */
+	bool rng;			     /* virtio-rng */
+	const char *vconsole;		     /* --virtio-console file=PATH|socket=PATH */
 };
 
 void config_defaults(struct machine_config *c);

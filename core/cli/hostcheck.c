@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <hwloc.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 
 #include "core/cli/hostcheck.h"
 #include "core/kvm.h"
+#include "sched/topology.h"
 #include "util/compiler.h"
 
 static const char *const verdict_names[] = { "PASS", "WARN", "FAIL", "INFO" };
@@ -196,21 +196,18 @@ static void check_hugepages(struct hc_report *r)
 
 static void check_numa(struct hc_report *r)
 {
-	hwloc_topology_t t;
-	int nodes, pkgs, cores, pus;
+	struct topology t;
+	struct errbuf err = { "" };
 
-	if (hwloc_topology_init(&t) || hwloc_topology_load(t)) {
-		add(r, "NUMA", HC_WARN, "hwloc could not read the topology");
+	if (topo_load(&t, "host", &err)) {
+		add(r, "NUMA", HC_WARN, "cannot read the topology: %s", err.msg);
 		return;
 	}
-	nodes = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
-	pkgs = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PACKAGE);
-	cores = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
-	pus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
-	add(r, "NUMA", nodes > 1 ? HC_PASS : HC_INFO,
-	    "%d NUMA node(s), %d package(s), %d core(s), %d PU(s)%s", nodes, pkgs, cores, pus,
-	    nodes > 1 ? "" : "; use --topology synthetic:... to plan for larger hosts");
-	hwloc_topology_destroy(t);
+	add(r, "NUMA", t.nr_nodes > 1 ? HC_PASS : HC_INFO,
+	    "%u NUMA node(s), %u package(s), %u core(s), %u PU(s)%s", t.nr_nodes, t.nr_packages,
+	    t.nr_cores, t.nr_pus,
+	    t.nr_nodes > 1 ? "" : "; plan for larger hosts with strand plan --topology ...");
+	topo_destroy(&t);
 }
 
 static void check_cgroup(struct hc_report *r)

@@ -1,5 +1,5 @@
 /*
- * main.c - the strand command: run, guests, host-check. The main thread blocks the process
+ * main.c - the strand command: run, guests, host-check, plan. The main thread blocks the process
  * signals before creating any thread (they arrive through the main loop's signalfd).
  */
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include "core/cli/builder.h"
 #include "core/cli/cli.h"
 #include "core/cli/hostcheck.h"
+#include "core/cli/plan.h"
 #include "core/cli/report.h"
 #include "core/guest/embedded.h"
 #include "core/mguest.h"
@@ -27,6 +28,8 @@ static void usage(FILE *f)
 		   "  run          run a VM (default: the hello micro-guest); strand run --help\n"
 		   "  guests       list the embedded micro-guests\n"
 		   "  host-check   check that this host is ready (KVM kind, NUMA, hugepages, ...)\n"
+		   "  plan         show where VM threads and memory would be placed, on this host\n"
+		   "               or any topology; strand plan --help\n"
 		   "  version      print the version\n"
 		   "\n"
 		   "Environment: STRAND_LOG=error|warn|info|debug sets the log level.\n");
@@ -91,6 +94,8 @@ int main(int argc, char **argv)
 		return cmd_guests();
 	if (strcmp(argv[1], "host-check") == 0)
 		return hostcheck_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "plan") == 0)
+		return plan_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("strand %s (%s)\n", STRAND_VERSION, STRAND_GIT_REV);
 		return 0;

@@ -82,6 +82,7 @@ enum sg_call_op {
 	SG_CALL_SAMPLES = 5,	/* a0 = name, a1 = u64 array, a2 = count, a3 = unit */
 	SG_CALL_RENDEZVOUS = 6, /* wait until every live vCPU arrives */
 	SG_CALL_EXIT = 7,	/* a0 = status: end the whole VM now */
+	SG_CALL_HALT = 8,	/* wait for an interrupt (int $0x80 faults at CPL 3 on PVM) */
 	SG_CALL_OP_MAX,
 };
 
@@ -116,6 +117,16 @@ struct sg_image_hdr {
 	uint64_t image_end; /* end of bss */
 };
 
+/* Devices the host gives a micro-guest (virtio-mmio), with their interrupt routing. */
+#define SG_MAX_DEVICES 16
+struct sg_device {
+	uint32_t virtio_id; /* VIRTIO_ID_* (2 block, 3 console, 4 rng) */
+	uint32_t gsi;
+	uint64_t base;	 /* virtio-mmio registers (0x200 bytes, user-accessible) */
+	uint32_t vector; /* the IOAPIC routes gsi to this vector on vCPU 0's APIC */
+	uint32_t reserved;
+};
+
 /* Units for results and samples. "tsc" samples are converted to ns by the host. */
 #define SG_UNIT_MAX 16
 #define SG_NAME_MAX 48
@@ -136,6 +147,9 @@ struct sg_boot_info {
 	uint64_t high_ram_end;
 	uint32_t apic_ids[SG_MAX_VCPUS];
 	char args[SG_ARGS_MAX]; /* "key=value,key=value" from --guest NAME:ARGS */
+	uint32_t nr_devices;
+	uint32_t reserved;
+	struct sg_device devices[SG_MAX_DEVICES];
 };
 
 /* Per-vCPU area (GS base). The interrupt stubs count here. */

@@ -22,32 +22,32 @@ extern const struct sg_boot_info *sg_boot;
 /* ---- port and MMIO access (usable from CPL 3: IOPL is 3, MMIO pages are user) ---- */
 static inline void outb(uint16_t port, uint8_t v)
 {
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 static inline void outw(uint16_t port, uint16_t v)
 {
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 static inline void outl(uint16_t port, uint32_t v)
 {
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port) : "memory");
 	return v;
 }
 static inline uint16_t inw(uint16_t port)
 {
 	uint16_t v;
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port) : "memory");
 	return v;
 }
 static inline uint32_t inl(uint16_t port)
 {
 	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
 	return v;
 }
 
@@ -176,8 +176,10 @@ void sg_assert_fail(const char *file, int line, const char *expr, const char *ms
 			sg_assert_fail(__FILE__, __LINE__, #e, (m)); \
 	} while (0)
 
-/* ---- CPL-0 services through int $0x80 (work at either CPL) ---- */
-void sg_halt(void); /* wait for an interrupt */
+/* ---- CPL-0 services (work at either CPL) ---- */
+/* Wait for an interrupt: hlt at CPL 0, a host call (SG_CALL_HALT) at CPL 3. */
+void sg_halt(void);
+/* Through int $0x80 (not usable on PVM hosts, see sg_halt in lib.c). */
 void sg_wrmsr(uint32_t msr, uint64_t v);
 uint64_t sg_rdmsr(uint32_t msr);
 

@@ -84,7 +84,18 @@ void sg_assert_fail(const char *file, int line, const char *expr, const char *ms
 
 void sg_halt(void)
 {
-	__asm__ volatile("int $0x80" : : "a"((uint64_t)SG_SVC_HALT) : "memory");
+	struct sg_call c = { .op = SG_CALL_HALT };
+
+	/*
+	 * Not through int $0x80: PVM hosts raise #UD for it at CPL 3, and KVM's emulator (which
+	 * runs CPL-0 code there) cannot emulate a protected-mode int. The host halts the vCPU in
+	 * KVM instead, which wakes it on the next interrupt as hlt would.
+	 */
+	if (sg_boot->cpl == 0) {
+		__asm__ volatile("pushfq; sti; hlt; popfq" ::: "memory");
+		return;
+	}
+	hostcall(&c);
 }
 
 void sg_wrmsr(uint32_t msr, uint64_t v)
