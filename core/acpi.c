@@ -190,6 +190,8 @@ static int check_config(const struct acpi_config *c, uint64_t base, struct errbu
 						  "ACPI tables: vCPUs %u and %u share APIC id %u",
 						  j, i, c->apic_ids[i]);
 	}
+	if (c->lapic_addr >= 4 * GiB || c->ioapic_addr >= 4 * GiB)
+		return errbuf_set(err, -EINVAL, "ACPI tables: APIC addresses must be below 4 GiB");
 	if (pins > 240 || c->ioapic_gsi_base > UINT32_MAX - pins)
 		return errbuf_set(err, -EINVAL, "ACPI tables: bad IOAPIC pin count %u", pins);
 	ioapic_end = (uint64_t)c->ioapic_gsi_base + pins;

@@ -52,9 +52,13 @@ _Static_assert(SG_TSS_LIMIT + 1 <= SG_TSS_AREA_SIZE, "TSS area too small");
 #define MGUEST_MAX_SAMPLES (64ULL * 1024 * 1024)
 #define MGUEST_MAX_RESULTS 100000
 
+/* RAM the guest may hot-add, identity-mapped from boot (above everything else). */
+#define HOTPLUG_SIZE (16ULL * GiB)
+
 struct layout {
 	uint64_t low_ram_end;
 	uint64_t map_top;
+	uint64_t hotplug_base;
 	uint64_t percpu_base;
 	uint64_t percpu_stride;
 	uint64_t heap_start;
@@ -391,6 +395,64 @@ static int hc_assert(struct mguest *g, struct vcpu *vcpu, const struct sg_call *
 	return 0;
 }
 
+/* Runs on the vCPU thread after the dispatch: no read section of any map is held. */
+static void hc_hotplug_finish(void *arg)
+{
+	struct mguest_hotplug *h = arg;
+	struct mguest *g = h->g;
+	int32_t ret = 0;
+	unsigned slot = ARRAY_SIZE(g->hotplugged);
+
+	pthread_mutex_lock(&g->lock);
+	for (unsigned i = 0; i < ARRAY_SIZE(g->hotplugged); i++) {
+		if (h->op == SG_CALL_MEM_ADD ? g->hotplugged[i] == 0 : g->hotplugged[i] == h->gpa) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot == ARRAY_SIZE(g->hotplugged)) {
+		ret = h->op == SG_CALL_MEM_ADD ? -ENOSPC : -ENOENT;
+	} else if (h->op == SG_CALL_MEM_ADD) {
+		ret = memmap_add_ram(&g->vm->mem, h->gpa, h->size, "hotplug", 0, NULL);
+		if (!ret) {
+			g->hotplugged[slot] = h->gpa;
+			g->mem_adds++;
+		}
+	} else {
+		/* Unmapped only once no device DMA holds it (memmap.c). */
+		ret = memmap_remove(&g->vm->mem, h->gpa);
+		if (!ret) {
+			g->hotplugged[slot] = 0;
+			g->mem_removes++;
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	if (ret)
+		stat_inc(&g->bad_hostcalls);
+	if (memmap_write(&g->vm->mem, h->call_gpa + offsetof(struct sg_call, ret), &ret,
+			 sizeof(ret)))
+		stat_inc(&g->bad_hostcalls);
+}
+
+static int hc_hotplug(struct mguest *g, struct vcpu *vcpu, const struct sg_call *c,
+		      uint64_t call_gpa)
+{
+	struct mguest_hotplug *h = &g->hotplug[vcpu->index];
+
+	if (c->op == SG_CALL_MEM_ADD &&
+	    (c->a[1] == 0 || !IS_ALIGNED(c->a[0], 2 * MiB) || !IS_ALIGNED(c->a[1], 2 * MiB) ||
+	     c->a[0] < g->hotplug_base || c->a[1] > g->hotplug_size ||
+	     c->a[0] - g->hotplug_base > g->hotplug_size - c->a[1]))
+		return -EINVAL;
+	h->g = g;
+	h->vcpu = vcpu;
+	h->op = c->op;
+	h->gpa = c->a[0];
+	h->size = c->a[1];
+	h->call_gpa = call_gpa;
+	return vcpu_defer(vcpu, hc_hotplug_finish, h) ? -EBUSY : 1;
+}
+
 static int hc_print(struct mguest *g, const struct sg_call *c)
 {
 	uint64_t len = MIN(c->a[1], 4096);
@@ -444,6 +506,12 @@ static void hostcall_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uin
 	case SG_CALL_RENDEZVOUS:
 		vm_rendezvous(g->vm, vcpu);
 		ret = 0;
+		break;
+	case SG_CALL_MEM_ADD:
+	case SG_CALL_MEM_REMOVE:
+		ret = hc_hotplug(g, vcpu, &c, value);
+		if (ret == 1)
+			return; /* the result is written when the deferred change is done */
 		break;
 	default:
 		log_guest("%s: vcpu%u: unknown host call %u", g->name, vcpu->index, c.op);
@@ -538,7 +606,8 @@ static int compute_layout(struct vm *vm, const struct sg_image_hdr *hdr, struct 
 	/* (No memmap_top() here: read sections of one map do not nest in the lock modes.) */
 	lo->low_ram_end = low ? low->gpa + low->size : 0;
 	memmap_read_end(&vm->mem);
-	lo->map_top = ALIGN_UP(MAX(top, SG_MMIO_END), GiB);
+	lo->hotplug_base = ALIGN_UP(MAX(top, SG_MMIO_END), GiB);
+	lo->map_top = lo->hotplug_base + HOTPLUG_SIZE;
 	if (3 + lo->map_top / GiB > (SG_PT_END - SG_PT_GPA) / 4096) {
 		*why = "guest RAM too large to identity-map for a micro-guest";
 		return -E2BIG;
@@ -608,6 +677,13 @@ int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out
 	g->print = o->print;
 	g->print_opaque = o->print_opaque;
 	g->tsc_khz = vm->vcpus[0]->tsc_khz;
+	g->hotplug_base = lo.hotplug_base;
+	g->hotplug_size = HOTPLUG_SIZE;
+	g->hotplug = calloc(vm->nr_vcpus, sizeof(*g->hotplug));
+	if (!g->hotplug) {
+		free(g);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&g->lock, NULL);
 
 	memset(boot, 0, sizeof(*boot));
@@ -621,6 +697,8 @@ int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out
 	boot->heap_end = lo.low_ram_end;
 	boot->percpu_base = lo.percpu_base;
 	boot->percpu_stride = lo.percpu_stride;
+	boot->hotplug_base = lo.hotplug_base;
+	boot->hotplug_size = HOTPLUG_SIZE;
 	{
 		const struct memmap_table *t = memmap_read_begin(&vm->mem);
 		const struct mem_region *high = memmap_find_rcu(t, SG_MMIO_END);
@@ -672,6 +750,7 @@ err_hc:
 		log_debug("unregister hostcall failed");
 err:
 	pthread_mutex_destroy(&g->lock);
+	free(g->hotplug);
 	free(g);
 	return ret;
 }
@@ -686,6 +765,7 @@ void mguest_free(struct mguest *g)
 	for (unsigned i = 0; i < g->nresults; i++)
 		free(g->results[i].samples);
 	free(g->results);
+	free(g->hotplug);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }

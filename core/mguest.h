@@ -20,6 +20,18 @@
 
 struct vm;
 
+struct mguest;
+struct vcpu;
+
+/* A MEM_ADD/MEM_REMOVE host call, finished after the dispatch (vcpu_defer). */
+struct mguest_hotplug {
+	struct mguest *g;
+	struct vcpu *vcpu;
+	uint32_t op;
+	uint64_t gpa, size;
+	uint64_t call_gpa; /* where to write the result */
+};
+
 struct mguest_result {
 	unsigned vcpu;
 	char name[SG_NAME_MAX];
@@ -52,11 +64,15 @@ struct mguest {
 	void (*print)(void *opaque, const char *s, size_t len);
 	void *print_opaque;
 
-	pthread_mutex_t lock;		   /* results, print ordering */
-	struct mguest_result *results;	   /* [lock] */
-	unsigned nresults, cap_results;	   /* [lock] */
-	uint64_t total_samples;		   /* [lock] bounded: the guest controls counts */
-	uint64_t hostcalls, bad_hostcalls; /* atomic */
+	pthread_mutex_t lock;		     /* results, print ordering */
+	struct mguest_result *results;	     /* [lock] */
+	unsigned nresults, cap_results;	     /* [lock] */
+	uint64_t total_samples;		     /* [lock] bounded: the guest controls counts */
+	uint64_t hotplug_base, hotplug_size; /* immutable */
+	struct mguest_hotplug *hotplug;	     /* per vCPU: a pending MEM_ADD/REMOVE (vCPU thread) */
+	uint64_t hotplugged[64];	     /* [lock] gpa of regions added (0: free slot) */
+	uint64_t mem_adds, mem_removes;	     /* [lock] */
+	uint64_t hostcalls, bad_hostcalls;   /* atomic */
 };
 
 /* Layout and vCPU state for the image; registers the host-call and exception ports. */

@@ -204,6 +204,25 @@ void vcpu_dump(struct vcpu *vcpu, FILE *f)
 	}
 }
 
+int vcpu_defer(struct vcpu *vcpu, void (*fn)(void *arg), void *arg)
+{
+	if (vcpu->deferred_fn)
+		return -EBUSY;
+	vcpu->deferred_fn = fn;
+	vcpu->deferred_arg = arg;
+	return 0;
+}
+
+static void vcpu_run_deferred(struct vcpu *vcpu)
+{
+	void (*fn)(void *) = vcpu->deferred_fn;
+
+	if (!fn)
+		return;
+	vcpu->deferred_fn = NULL;
+	fn(vcpu->deferred_arg);
+}
+
 static void vcpu_kick_handler(int sig)
 {
 	struct vcpu *v = tls_vcpu;
@@ -354,6 +373,7 @@ void *vcpu_thread_main(void *arg)
 			break;
 		}
 		vcpu_handle_exit(vcpu);
+		vcpu_run_deferred(vcpu);
 	}
 	vm_vcpu_loop_exit(vm, vcpu);
 	tls_vcpu = NULL;

@@ -42,7 +42,10 @@ struct vcpu {
 
 	struct vcpu_stats stats;
 	uint64_t tsc_khz; /* immutable after create (0 if unknown) */
-	void *guest;	  /* loader's per-vCPU data; owned by the loader */
+	/* vCPU thread only: work a handler left for after its dispatch (see vcpu_defer). */
+	void (*deferred_fn)(void *arg);
+	void *deferred_arg;
+	void *guest; /* loader's per-vCPU data; owned by the loader */
 };
 
 int __must_check vcpu_create(struct vm *vm, unsigned index, uint32_t apic_id, struct vcpu **out);
@@ -71,6 +74,15 @@ void vcpu_dump(struct vcpu *vcpu, FILE *f);
 
 /* The vCPU thread's main function (started by vm_start). */
 void *vcpu_thread_main(void *arg);
+
+/*
+ * From an exit handler: run fn(arg) on this vCPU thread once the dispatch has returned, i.e.
+ * outside every address-space read section and device lock, before the guest resumes. This
+ * is how a guest-requested map change (moving a device window, adding or removing RAM) is
+ * made: a writer must never run inside a read section of the map it changes. One per exit;
+ * returns -EBUSY if one is already pending.
+ */
+int vcpu_defer(struct vcpu *vcpu, void (*fn)(void *arg), void *arg);
 
 /* The vCPU the calling thread runs, or NULL. */
 struct vcpu *vcpu_current(void);

@@ -187,8 +187,15 @@ int vm_start(struct vm *vm, const struct thread_placement *const *placement)
 	memmap_go_live(&vm->mem);
 	pubptr_go_live(&vm->pio.pub);
 	pubptr_go_live(&vm->mmio.pub);
+	/*
+	 * Hold every vCPU at the start until all threads exist: thread_kick skips a thread whose
+	 * spawn has not returned, so a stop requested meanwhile (a guest that faults at once)
+	 * would never reach a vCPU already halted in KVM_RUN, and vm_join would wait forever.
+	 */
 	pthread_mutex_lock(&vm->park_lock);
 	vm->live = vm->nr_vcpus;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		__atomic_or_fetch(&vm->vcpus[i]->park_mask, VCPU_PARK_START, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->park_lock);
 	vm->started = true;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -206,6 +213,11 @@ int vm_start(struct vm *vm, const struct thread_placement *const *placement)
 			return ret;
 		}
 	}
+	pthread_mutex_lock(&vm->park_lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		__atomic_and_fetch(&vm->vcpus[i]->park_mask, ~VCPU_PARK_START, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->park_cond);
+	pthread_mutex_unlock(&vm->park_lock);
 	return 0;
 }
 

@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 #include "core/cli/builder.h"
+#include "core/acpi.h"
 #include "core/elf.h"
+#include "core/msr.h"
+#include "core/x86boot.h"
 #include "core/flat.h"
 #include "core/guest/abi.h"
 #include "core/guest/embedded.h"
@@ -23,6 +26,7 @@
 #include "iothreads/ioloop.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "strand-config.h"
 #include "util/clock.h"
 
 #define HIGH_RAM_BASE (4ULL * GiB)
@@ -71,10 +75,95 @@ static int read_file(const char *path, const char *what, uint64_t max, uint8_t *
 	return 0;
 }
 
+/* The default kernel command line: serial console, ACPI reboot, no PCI bus to probe. */
+#define LINUX_DEFAULT_CMDLINE "console=ttyS0 reboot=acpi panic=-1 pci=off quiet"
+
+/*
+ * PVM hosts: guest CPL-0 code runs in KVM's emulator, which cannot execute xsave/xrstor,
+ * popcnt, rdrand/rdseed, rd/wr{fs,gs}base or clac/stac. CPUID hides what KVM's CPUID lets us
+ * hide (cx16); the rest leaks from the host's CPUID into the guest, so the kernel is also
+ * told not to use them. Measured: each of these stopped the Debian kernel in turn.
+ */
+#define PVM_CMDLINE "noxsave nosmap nofsgsbase clearcpuid=popcnt,rdrand,rdseed,cx16"
+
+/* Whether the guest gets the PVM-safe CPU model (--cpu-model, auto: on PVM hosts). */
+static bool pvm_model(const struct machine *m)
+{
+	const char *model = m->cfg.cpu_model ? m->cfg.cpu_model : "auto";
+
+	if (strcmp(model, "pvm-safe") == 0)
+		return true;
+	return strcmp(model, "auto") == 0 && kvm_detect_kind() == KVM_KIND_PVM;
+}
+
+static int load_linux(struct machine *m, struct errbuf *err)
+{
+	const struct machine_config *c = &m->cfg;
+	char kpath[1024], ipath[1024];
+	const char *kernel = c->kernel, *initrd = c->initrd;
+	int ret;
+
+	if (c->linux_image) {
+		const char *dir = c->linux_dir ? c->linux_dir : getenv("STRAND_LINUX_DIR");
+
+		if (!dir)
+			dir = STRAND_LINUX_DIR;
+		snprintf(kpath, sizeof(kpath), "%s/%s", dir,
+			 c->linux_bzimage ? "vmlinuz" : "vmlinux");
+		snprintf(ipath, sizeof(ipath), "%s/initramfs.img", dir);
+		if (access(kpath, R_OK) || access(ipath, R_OK))
+			return errbuf_set(err, -EINVAL,
+					  "--linux: no guest image in %s (build it with "
+					  "tests/linux/build-image.sh %s)",
+					  dir, dir);
+		kernel = kpath;
+		initrd = ipath;
+	}
+	ret = read_file(kernel, "--kernel", 512 * MiB, &m->image, &m->image_size, err);
+	if (ret)
+		return ret;
+	m->image_owned = true;
+	m->image_name = kernel;
+	if (initrd) {
+		ret = read_file(initrd, "--initrd", 2 * GiB, &m->initrd, &m->initrd_size, err);
+		if (ret)
+			return ret;
+	}
+	/* A vmlinux ELF is entered through its PVH note; anything else must be a bzImage. */
+	m->is_pvh = m->image_size >= 4 && memcmp(m->image, "\177ELF", 4) == 0;
+	if (m->is_pvh)
+		ret = pvh_parse(m->image, m->image_size, &m->pvh, err);
+	else
+		ret = bzimage_parse(m->image, m->image_size, &m->bz, err);
+	if (ret)
+		return -EINVAL;
+	if (c->cmdline && !c->linux_image)
+		ret = snprintf(m->cmdline, sizeof(m->cmdline), "%s", c->cmdline);
+	else
+		ret = snprintf(m->cmdline, sizeof(m->cmdline), "%s%s%s%s", LINUX_DEFAULT_CMDLINE,
+			       pvm_model(m) ? " " PVM_CMDLINE : "", c->cmdline ? " " : "",
+			       c->cmdline ? c->cmdline : "");
+	if (ret >= (int)sizeof(m->cmdline) ||
+	    (!m->is_pvh && strlen(m->cmdline) > m->bz.cmdline_max))
+		return errbuf_set(err, -EINVAL,
+				  "--cmdline: %zu bytes is longer than this kernel accepts (%u)",
+				  strlen(m->cmdline),
+				  m->is_pvh ? (unsigned)sizeof(m->cmdline) - 1 : m->bz.cmdline_max);
+	if (m->initrd_size && m->initrd_size + 64 * MiB > c->mem_bytes)
+		return errbuf_set(
+			err, -EINVAL,
+			"--initrd: %zu bytes do not fit in %llu MiB of guest RAM with a kernel",
+			m->initrd_size, (unsigned long long)(c->mem_bytes >> 20));
+	return 0;
+}
+
 int machine_load_image(struct machine *m, struct errbuf *err)
 {
 	const struct machine_config *c = &m->cfg;
 	int ret;
+
+	if (c->kind == GUEST_LINUX)
+		return load_linux(m, err);
 
 	if (c->kind == GUEST_FLAT) {
 		ret = read_file(c->flat, "--flat", FLAT_MAX_BYTES, &m->image, &m->image_size, err);
@@ -111,7 +200,7 @@ static int check_image(struct machine *m, struct errbuf *err)
 	struct elf_info info;
 	const char *why = NULL;
 
-	if (m->cfg.kind == GUEST_FLAT)
+	if (m->cfg.kind != GUEST_MICRO)
 		return 0;
 	if (elf_parse(m->image, m->image_size, &info, &why))
 		return errbuf_set(err, -EINVAL, "%s: %s", m->image_name, why);
@@ -386,16 +475,98 @@ static int add_devices(struct machine *m, struct errbuf *err)
 		ret = sink_init_post(&m->post, m->vm, big);
 	if (!ret && m->cfg.kind == GUEST_MICRO)
 		ret = sink_init_test(&m->testsink, m->vm, big);
+	if (!ret && m->cfg.kind == GUEST_MICRO) {
+		ret = storm_init(&m->storm, m->vm, m->cfg.vcpus, big);
+		m->storm_up = true;
+	}
+	if (!ret && m->cfg.kind == GUEST_LINUX) {
+		ret = acpi_pm_init(&m->pm, m->vm, ACPI_PM_DEFAULT_PORT, big);
+		m->pm_up = !ret;
+	}
 	if (ret)
 		return errbuf_set(err, ret, "registering devices failed: %s", strerror(-ret));
 	m->devices_up = true;
 	return add_virtio(m, big, err);
 }
 
+/* Linux: ACPI tables describing this machine, the kernel and initrd, vCPU 0's entry state. */
+static int load_linux_guest(struct machine *m, struct errbuf *err)
+{
+	struct acpi_virtio_mmio vio[SG_MAX_DEVICES];
+	uint32_t apic_ids[SG_MAX_VCPUS];
+	struct acpi_tables tables;
+	struct x86boot_entry entry;
+	struct x86boot_args args;
+	struct vcpu *bsp = m->vm->vcpus[0];
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	struct acpi_config ac = {
+		.nr_vcpus = m->vm->nr_vcpus,
+		.apic_ids = apic_ids,
+		.com1_port = SERIAL_COM1_BASE,
+		.com1_irq = SERIAL_COM1_IRQ,
+		.virtio = vio,
+		.nr_virtio = m->ndev,
+		.pm_port = ACPI_PM_DEFAULT_PORT,
+	};
+	int ret;
+
+	if (m->vm->nr_vcpus > SG_MAX_VCPUS)
+		return errbuf_set(err, -EINVAL, "--vcpus: at most %d for Linux guests",
+				  SG_MAX_VCPUS);
+	for (unsigned i = 0; i < m->vm->nr_vcpus; i++)
+		apic_ids[i] = m->vm->vcpus[i]->apic_id;
+	for (unsigned i = 0; i < m->ndev; i++)
+		vio[i] = (struct acpi_virtio_mmio){ .base = m->devtab[i].base,
+						    .size = 0x200,
+						    .gsi = m->devtab[i].gsi,
+						    .level = false };
+	ret = acpi_install(&m->vm->mem, &ac, ACPI_TABLES_GPA, ACPI_TABLES_MAX, &tables, err);
+	if (ret)
+		return ret;
+	args = (struct x86boot_args){ .cmdline = m->cmdline,
+				      .initrd = m->initrd,
+				      .initrd_size = m->initrd_size,
+				      .rsdp_gpa = tables.rsdp_gpa };
+	if (m->is_pvh)
+		ret = pvh_load(&m->vm->mem, m->image, m->image_size, &args, &entry, err);
+	else
+		ret = bzimage_load(&m->vm->mem, m->image, m->image_size, &args, &entry, err);
+	if (ret)
+		return ret == -EFAULT || ret == -ENOMEM ? ret : -EINVAL;
+	for (unsigned i = 0; i < m->vm->nr_vcpus; i++) {
+		ret = vcpu_reset_msrs(m->vm->vcpus[i]);
+		if (ret < 0)
+			return errbuf_set(err, ret, "cannot set MSRs: %s", strerror(-ret));
+	}
+	/* vCPU 0 enters the kernel; the others wait for INIT/SIPI as on a PC. */
+	ret = vcpu_get_sregs(bsp, &s);
+	if (!ret) {
+		x86boot_sregs(&entry, &s);
+		ret = vcpu_set_sregs(bsp, &s);
+	}
+	if (!ret) {
+		memset(&r, 0, sizeof(r));
+		x86boot_regs(&entry, &r);
+		ret = vcpu_set_regs(bsp, &r);
+	}
+	if (ret)
+		return errbuf_set(err, ret, "cannot set the boot vCPU's registers: %s",
+				  strerror(-ret));
+	log_info("%s: %s entry at %#llx, initrd %#llx (%llu bytes), ACPI RSDP %#llx", m->image_name,
+		 m->is_pvh ? "PVH" : "64-bit", (unsigned long long)entry.rip,
+		 (unsigned long long)entry.initrd_gpa, (unsigned long long)entry.initrd_size,
+		 (unsigned long long)tables.rsdp_gpa);
+	return 0;
+}
+
 static int load_guest(struct machine *m, struct errbuf *err)
 {
 	const char *why = "?";
 	int ret;
+
+	if (m->cfg.kind == GUEST_LINUX)
+		return load_linux_guest(m, err);
 
 	if (m->cfg.kind == GUEST_FLAT) {
 		ret = flat_setup(m->vm, m->image, m->image_size);
@@ -461,6 +632,8 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 		if (!ret)
 			m->vcon_open = true;
 	}
+	if (!ret && cfg->map_churn)
+		ret = churn_parse(cfg->map_churn, &m->churn_hz, &m->churn_target, err);
 	if (!ret)
 		ret = create_iothreads(m, err);
 	if (!ret)
@@ -494,11 +667,24 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 		errbuf_set(err, ret, "cannot allocate guest RAM: %s", strerror(-ret));
 		goto fail;
 	}
-	ret = vm_create_vcpus(m->vm, cfg->vcpus, cfg->topo_given ? &cfg->topo : NULL, NULL);
+	{
+		/* The CPU model: on PVM hosts hide what KVM cannot emulate at guest CPL 0. */
+		struct cpuid_opts copts = { 0 };
+		const char *model = cfg->cpu_model ? cfg->cpu_model : "auto";
+
+		copts.pvm_safe = strcmp(model, "pvm-safe") == 0 ||
+				 (strcmp(model, "auto") == 0 && m->kvm.kind == KVM_KIND_PVM);
+		ret = vm_create_vcpus(m->vm, cfg->vcpus, cfg->topo_given ? &cfg->topo : NULL,
+				      &copts);
+	}
 	if (ret) {
 		errbuf_set(err, ret, "cannot create %u vCPUs: %s", cfg->vcpus, strerror(-ret));
 		goto fail;
 	}
+
+	/* Instructions KVM's emulator gives up on (PVM hosts) are completed here if safe. */
+	m->vm->hooks.internal_error = assist_handle;
+	m->vm->hooks.opaque = &m->assists;
 
 	/* 3. The main loop (console input, signals, stop; device completions), devices, guest. */
 	ret = ioloop_create(&m->loop, "strand");
@@ -591,7 +777,10 @@ int machine_run(struct machine *m)
 		vm_join(m->vm);
 		return 4;
 	}
+	if (m->churn_hz && churn_start(&m->churn, m->vm, m->churn_hz, m->churn_target))
+		log_warn("--map-churn: cannot start the churn thread");
 	ioloop_run(m->loop);
+	churn_stop(&m->churn);
 	vm_join(m->vm);
 	for (unsigned i = 0; i < m->niothreads; i++)
 		iothread_stop(&m->iothreads[i]);
@@ -624,6 +813,10 @@ void machine_destroy(struct machine *m)
 		vrng_destroy(&m->rng);
 	if (m->vcon_up || m->vcon_open)
 		vcon_destroy(&m->vcon);
+	if (m->storm_up)
+		storm_destroy(&m->storm);
+	if (m->pm_up)
+		acpi_pm_destroy(&m->pm);
 	if (m->devices_up) {
 		serial_destroy(&m->com1);
 		i8042_destroy(&m->kbd);
@@ -644,5 +837,6 @@ void machine_destroy(struct machine *m)
 		kvm_close(&m->kvm);
 	if (m->image_owned)
 		free(m->image);
+	free(m->initrd);
 	free(m);
 }

@@ -14,7 +14,13 @@
 #include "devices/chardev.h"
 #include "devices/i8042.h"
 #include "devices/serial.h"
+#include "core/assist.h"
+#include "core/bzimage.h"
+#include "core/pvh.h"
+#include "devices/acpi_pm.h"
+#include "devices/churn.h"
 #include "devices/sink.h"
+#include "devices/storm.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
@@ -40,6 +46,11 @@ struct machine {
 	struct sink post;
 	struct sink testsink;
 	bool devices_up;
+	struct storm storm; /* micro-guests: storm and window test devices */
+	bool storm_up;
+	struct churn churn;
+	uint64_t churn_hz;
+	enum churn_target churn_target;
 	struct iothread iothreads[16];
 	unsigned niothreads; /* created */
 	struct vblk disks[CONFIG_MAX_DISKS];
@@ -53,6 +64,15 @@ struct machine {
 	unsigned ndev;
 	struct mguest *mg;
 
+	uint8_t *initrd; /* Linux: initramfs bytes */
+	size_t initrd_size;
+	bool is_pvh; /* Linux: vmlinux with a PVH note (else bzImage) */
+	struct bzimage_info bz;
+	struct pvh_info pvh;
+	char cmdline[4096];
+	struct assist_stats assists; /* instructions completed for KVM (PVM hosts) */
+	struct acpi_pm pm;
+	bool pm_up;
 	uint8_t *image; /* guest image bytes (embedded or read from a file) */
 	size_t image_size;
 	bool image_owned;

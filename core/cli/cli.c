@@ -7,6 +7,7 @@
 #include "core/cli/cli.h"
 #include "core/guest/abi.h"
 #include "devices/virtio/blk.h"
+#include "devices/churn.h"
 #include "iothreads/iothread.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -34,6 +35,15 @@ void cli_usage_run(void)
 	       "  --guest-file ELF[:ARGS] a micro-guest image built with the strand guest kit\n"
 	       "  --flat FILE            a raw real-mode binary loaded at 0x10000, started at\n"
 	       "                         CS:IP 1000:0000 (kvmtool's convention)\n"
+	       "  --kernel FILE          a Linux bzImage, or an uncompressed vmlinux with a PVH\n"
+	       "                         note (entered without self-decompression)\n"
+	       "  --initrd FILE          initramfs for --kernel\n"
+	       "  --cmdline STR          kernel command line (replaces the default with --kernel,\n"
+	       "                         is appended to it with --linux; strand.cmd=CMD runs CMD)\n"
+	       "  --linux                boot the project's Debian image (tests/linux/build-image.sh)\n"
+	       "  --linux-dir DIR        where that image is (default: the build's linux/)\n"
+	       "  --linux-boot pvh|bzimage  entry path for --linux (default pvh)\n"
+	       "  --cpu-model auto|host|pvm-safe  guest CPU features (auto: pvm-safe on PVM hosts)\n"
 	       "  --guest-cpl 0|3        privilege level of micro-guest code (default 3; on PVM\n"
 	       "                         hosts CPL 0 code is emulated, ~5000x slower)\n"
 	       "\n"
@@ -52,6 +62,8 @@ void cli_usage_run(void)
 	       "                         a disk's queues to it with --disk ...,iothread=NAME[:NAME2]\n"
 	       "  --map-lock rcu|rwlock|mutex   shorthand for --threading map=...\n"
 	       "  --big-lock             shorthand for --threading lock=big\n"
+	       "  --map-churn HZ[,target=mmio|ram]  a host thread adds and removes a dummy region\n"
+	       "                         HZ times a second while the guest runs\n"
 	       "\n"
 	       "Devices (virtio-mmio):\n"
 	       "  --disk path=IMG[,readonly=on][,cache=none|writeback][,serial=STR][,queues=N]\n"
@@ -160,7 +172,15 @@ enum {
 	OPT_QUIET,
 	OPT_KVM,
 	OPT_LOG_LEVEL,
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_LINUX,
+	OPT_LINUX_DIR,
+	OPT_LINUX_BOOT,
+	OPT_CPU_MODEL,
 	OPT_THREADING,
+	OPT_MAP_CHURN,
 	OPT_IOTHREAD,
 	OPT_DISK,
 	OPT_RNG,
@@ -183,7 +203,15 @@ static const struct option run_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "kvm", required_argument, NULL, OPT_KVM },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "linux", no_argument, NULL, OPT_LINUX },
+	{ "linux-dir", required_argument, NULL, OPT_LINUX_DIR },
+	{ "linux-boot", required_argument, NULL, OPT_LINUX_BOOT },
+	{ "cpu-model", required_argument, NULL, OPT_CPU_MODEL },
 	{ "threading", required_argument, NULL, OPT_THREADING },
+	{ "map-churn", required_argument, NULL, OPT_MAP_CHURN },
 	{ "iothread", required_argument, NULL, OPT_IOTHREAD },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "rng", no_argument, NULL, OPT_RNG },
@@ -267,6 +295,49 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 			break;
 		case OPT_BIG_LOCK:
 			cfg->threading.lock = LOCK_BIG;
+			break;
+		case OPT_MAP_CHURN: {
+			uint64_t hz;
+			enum churn_target target;
+
+			if (churn_parse(a, &hz, &target, err))
+				return -EINVAL;
+			cfg->map_churn = a;
+			break;
+		}
+		case OPT_KERNEL:
+			cfg->kernel = a;
+			cfg->kind = GUEST_LINUX;
+			guest_opts++;
+			break;
+		case OPT_INITRD:
+			cfg->initrd = a;
+			break;
+		case OPT_CMDLINE:
+			cfg->cmdline = a;
+			break;
+		case OPT_LINUX:
+			cfg->linux_image = true;
+			cfg->kind = GUEST_LINUX;
+			guest_opts++;
+			break;
+		case OPT_LINUX_DIR:
+			cfg->linux_dir = a;
+			break;
+		case OPT_LINUX_BOOT:
+			if (strcmp(a, "pvh") && strcmp(a, "bzimage"))
+				return errbuf_set(err, -EINVAL,
+						  "--linux-boot: expected pvh or bzimage, got '%s'",
+						  a);
+			cfg->linux_bzimage = strcmp(a, "bzimage") == 0;
+			break;
+		case OPT_CPU_MODEL:
+			if (strcmp(a, "auto") && strcmp(a, "host") && strcmp(a, "pvm-safe"))
+				return errbuf_set(
+					err, -EINVAL,
+					"--cpu-model: expected auto, host or pvm-safe, got '%s'",
+					a);
+			cfg->cpu_model = a;
 			break;
 		case OPT_THREADING:
 			if (strcmp(a, "help") == 0) {
@@ -363,7 +434,14 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 				  argv[optind]);
 	if (guest_opts > 1)
 		return errbuf_set(err, -EINVAL,
-				  "choose one guest: --guest, --guest-file or --flat, not several");
+				  "choose one guest: --guest, --guest-file, --flat, "
+				  "--kernel or --linux, not several");
+	if (cfg->kind != GUEST_LINUX && (cfg->initrd || cfg->cmdline))
+		return errbuf_set(err, -EINVAL, "--initrd and --cmdline need --kernel or --linux");
+	if (cfg->linux_image && cfg->initrd)
+		return errbuf_set(err, -EINVAL,
+				  "--linux brings its own initramfs; use --kernel "
+				  "with --initrd for another one");
 	if (cfg->kind == GUEST_FLAT && cfg->guest_args)
 		return errbuf_set(err, -EINVAL, "--flat takes no program arguments");
 	if (cfg->guest_args && strlen(cfg->guest_args) >= SG_ARGS_MAX)

@@ -16,6 +16,7 @@
 enum guest_kind {
 	GUEST_MICRO = 0, /* an embedded micro-guest (or --guest-file) */
 	GUEST_FLAT,	 /* --flat FILE */
+	GUEST_LINUX,	 /* --kernel FILE or --linux */
 };
 
 #define CONFIG_DEFAULT_MEM (256ULL << 20)
@@ -45,6 +46,14 @@ struct machine_config {
 	const char *disks[CONFIG_MAX_DISKS]; /* --disk specs, checked by the builder */
 	bool rng;			     /* virtio-rng */
 	const char *vconsole;		     /* --virtio-console file=PATH|socket=PATH */
+	const char *map_churn;		     /* --map-churn HZ[,target=mmio|ram] */
+	const char *kernel;		     /* bzImage or vmlinux (PVH) */
+	const char *initrd;
+	const char *cmdline;   /* --kernel: replaces the default; --linux: appended */
+	bool linux_image;      /* --linux: the project's image */
+	const char *linux_dir; /* where --linux finds it */
+	bool linux_bzimage;    /* --linux-boot bzimage (default PVH) */
+	const char *cpu_model; /* auto | host | pvm-safe */
 };
 
 void config_defaults(struct machine_config *c);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench.h"
 #include "core/cli/builder.h"
 #include "core/cli/cli.h"
 #include "core/cli/hostcheck.h"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 		   "  host-check   check that this host is ready (KVM kind, NUMA, hugepages, ...)\n"
 		   "  plan         show where VM threads and memory would be placed, on this host\n"
 		   "               or any topology; strand plan --help\n"
+		   "  bench        benchmarks, comparisons, the A/B gate; strand bench --help\n"
 		   "  version      print the version\n"
 		   "\n"
 		   "Environment: STRAND_LOG=error|warn|info|debug sets the log level.\n");
@@ -96,6 +98,8 @@ int main(int argc, char **argv)
 		return hostcheck_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "plan") == 0)
 		return plan_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "bench") == 0)
+		return bench_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("strand %s (%s)\n", STRAND_VERSION, STRAND_GIT_REV);
 		return 0;

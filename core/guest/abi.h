@@ -61,6 +61,34 @@
 #define SG_PORT_SINK	  0x0f20 /* 4 bytes: writes dropped, reads 0: the exit-latency target */
 #define SG_MMIO_SINK	  0xd0000000ULL /* 4 KiB: same, in MMIO space */
 
+/*
+ * Storm devices (mmio-storm): one 4 KiB page per vCPU from SG_STORM_BASE. Registers:
+ * DATA (rw: a write spends the configured handler cost under the device's lock), CLOCK (ro,
+ * read-mostly: the host's monotonic ns; lock-free unless under the big lock), WORK_NS (rw:
+ * the handler cost), HITS (ro: writes served).
+ */
+#define SG_STORM_BASE	 0xd1000000ULL
+#define SG_STORM_DATA	 0x00
+#define SG_STORM_CLOCK	 0x08
+#define SG_STORM_WORK_NS 0x10
+#define SG_STORM_HITS	 0x18
+
+/*
+ * The relocatable window (window): a control page at SG_WINDOW_CTRL (BASE ro: where the
+ * window is; MOVE wo: move it to a new base inside [SG_WINDOW_AREA, +SG_WINDOW_AREA_SIZE),
+ * page aligned; MOVES ro) and the 4 KiB window itself (SIGNATURE ro = SG_WINDOW_SIGNATURE,
+ * COUNTER rw: writes add to it). Moving it is a PCI BAR move in miniature.
+ */
+#define SG_WINDOW_CTRL	     0xd0800000ULL
+#define SG_WINDOW_CTRL_BASE  0x00
+#define SG_WINDOW_CTRL_MOVE  0x08
+#define SG_WINDOW_CTRL_MOVES 0x10
+#define SG_WINDOW_AREA	     0xd2000000ULL
+#define SG_WINDOW_AREA_SIZE  0x01000000ULL
+#define SG_WINDOW_SIG	     0x00
+#define SG_WINDOW_COUNTER    0x08
+#define SG_WINDOW_SIGNATURE  0x444e4957u /* "WIND" */
+
 /* Vectors. */
 #define SG_VEC_SERVICE	0x80 /* int $0x80 (DPL 3): CPL-0 services, rax = SG_SVC_* */
 #define SG_VEC_SPURIOUS 0xff
@@ -83,6 +111,8 @@ enum sg_call_op {
 	SG_CALL_RENDEZVOUS = 6, /* wait until every live vCPU arrives */
 	SG_CALL_EXIT = 7,	/* a0 = status: end the whole VM now */
 	SG_CALL_HALT = 8,	/* wait for an interrupt (int $0x80 faults at CPL 3 on PVM) */
+	SG_CALL_MEM_ADD = 9,	/* a0 = gpa, a1 = size: hot-add RAM inside the hot-plug window */
+	SG_CALL_MEM_REMOVE = 10, /* a0 = gpa: hot-remove RAM added by MEM_ADD */
 	SG_CALL_OP_MAX,
 };
 
@@ -145,6 +175,8 @@ struct sg_boot_info {
 	uint64_t percpu_stride;
 	uint64_t high_ram_start; /* RAM above 4 GiB (0 if none) */
 	uint64_t high_ram_end;
+	uint64_t hotplug_base;   /* identity-mapped range for SG_CALL_MEM_ADD */
+	uint64_t hotplug_size;
 	uint32_t apic_ids[SG_MAX_VCPUS];
 	char args[SG_ARGS_MAX]; /* "key=value,key=value" from --guest NAME:ARGS */
 	uint32_t nr_devices;

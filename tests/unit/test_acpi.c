@@ -667,6 +667,8 @@ Test(acpi, bad_configurations)
 	BAD(apic_ids[1] = 0, -EINVAL);
 	BAD(apic_ids[0] = UINT32_MAX, -EINVAL);
 	BAD(c.com1_irq = 16, -EINVAL);
+	BAD(c.ioapic_addr = 4 * GiB, -EINVAL);
+	BAD(c.ioapic_pins = 300, -EINVAL);
 	BAD(c.pm_port = 0, -EINVAL);
 	BAD(c.pm_port = 0xfffe, -EINVAL);
 	BAD((v[0] = test_virtio[0], v[1] = test_virtio[1], v[1].gsi = 5, c.virtio = v,

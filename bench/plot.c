@@ -1,0 +1,415 @@
+/* plot.c - gnuplot pictures and the Markdown report. Main thread. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench/host.h"
+#include "bench/plot.h"
+#include "bench/spawn.h"
+#include "bench/table.h"
+
+#define CDF_POINTS 400
+
+struct panel_list {
+	FILE *body; /* the multiplot body, written to a memory stream */
+	char *buf;
+	size_t len;
+	unsigned n;
+};
+
+/* A title safe inside gnuplot double quotes; a long one breaks after its first colon. */
+static void quote(char *dst, size_t len, const char *src)
+{
+	bool wrap = strlen(src) > 64;
+	size_t o = 0;
+
+	for (; *src && o + 3 < len; src++) {
+		if (*src == '"' || *src == '\\') {
+			dst[o++] = '\'';
+		} else if (wrap && src[0] == ':' && src[1] == ' ') {
+			dst[o++] = '\\';
+			dst[o++] = 'n';
+			src++;
+			wrap = false;
+		} else {
+			dst[o++] = *src;
+		}
+	}
+	dst[o] = '\0';
+}
+
+/* File-name-safe form of an id. */
+static void safe(char *dst, size_t len, const char *src)
+{
+	size_t o = 0;
+
+	for (; *src && o + 1 < len; src++)
+		dst[o++] = (*src >= 'a' && *src <= 'z') || (*src >= 'A' && *src <= 'Z') ||
+					   (*src >= '0' && *src <= '9') || *src == '-' ?
+				   *src :
+				   '_';
+	dst[o] = '\0';
+}
+
+static size_t collect(const struct suite_result *s, const char *group, const char *metric,
+		      const struct series **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nseries; i++)
+		if (!strcmp(s->series[i]->group, group) && !strcmp(s->series[i]->metric, metric) &&
+		    s->series[i]->status == SERIES_OK && s->series[i]->samples.n)
+			out[n++] = s->series[i];
+	return n;
+}
+
+static bool first_of(const struct suite_result *s, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (!strcmp(s->series[k]->group, s->series[i]->group) &&
+		    !strcmp(s->series[k]->metric, s->series[i]->metric))
+			return false;
+	return true;
+}
+
+static int bars_panel(struct panel_list *pl, const char *dir, const struct series **row, size_t n)
+{
+	char path[600], id[200], title[400], metric[200];
+	double div, ref = 0, lo = 0, top = 0;
+	const char *ul;
+	bool logy;
+	FILE *f;
+
+	for (size_t i = 0; i < n; i++) {
+		struct bstats_summary sm;
+
+		bstats_summarize(row[i]->samples.v, row[i]->samples.n, &sm);
+		if (sm.s.p50 > ref)
+			ref = sm.s.p50;
+		if (sm.ci_hi > top)
+			top = sm.ci_hi;
+		if (sm.s.p50 > 0 && (lo == 0 || sm.s.p50 < lo))
+			lo = sm.s.p50;
+	}
+	/* One bar or interval 100x another would hide the rest on a linear axis. */
+	logy = lo > 0 && top / lo > 100;
+	table_unit_scale(row[0]->unit, ref, &div, &ul);
+	safe(id, sizeof(id), row[0]->id);
+	snprintf(path, sizeof(path), "%s/data/%s.bars.dat", dir, id);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "# index variant median ci_low ci_high (%s; 95%% order-statistic interval)\n",
+		ul);
+	for (size_t i = 0; i < n; i++) {
+		struct bstats_summary sm;
+		char name[160];
+
+		bstats_summarize(row[i]->samples.v, row[i]->samples.n, &sm);
+		quote(name, sizeof(name), row[i]->variant);
+		fprintf(f, "%zu \"%s\" %g %g %g\n", i, name, sm.s.p50 / div, sm.ci_lo / div,
+			sm.ci_hi / div);
+	}
+	fclose(f);
+	quote(title, sizeof(title), row[0]->group_title);
+	quote(metric, sizeof(metric), row[0]->metric_title);
+	fprintf(pl->body,
+		"set title \"%s\\n%s (%s, %s is better)\" noenhanced\n"
+		"set ylabel \"%s%s\" noenhanced\nunset logscale x\nset xlabel \"\"\n%s"
+		"set format x \"%%g\"\nset format y \"%%g\"\n"
+		"set xtics rotate by -25 noenhanced\nset yrange [%s:*]\nset xrange [-0.6:%zu.6]\n"
+		"set style fill solid 0.5 border -1\nset boxwidth 0.6\nunset key\n"
+		"plot \"data/%s.bars.dat\" using 1:3:xtic(2) with boxes lc rgb \"#4477aa\", "
+		"\"\" using 1:3:4:5 with yerrorbars lc rgb \"black\" pt 0\n",
+		title, metric, ul, row[0]->higher_better ? "higher" : "lower", ul,
+		logy ? " (log scale)" : "", logy ? "set logscale y\n" : "unset logscale y\n",
+		logy ? "*" : "0", n - 1, id);
+	pl->n++;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* CDF of the raw samples pooled over repetitions, one line per variant. */
+static int cdf_panel(struct panel_list *pl, const char *dir, const struct series **row, size_t n)
+{
+	char path[600], id[200], title[400], plot[8192];
+	size_t plen = 0, lines = 0;
+	double div = 1, ref = 0;
+	const char *ul;
+
+	for (size_t i = 0; i < n && !ref; i++)
+		if (row[i]->nraw && row[i]->raw[0].n)
+			ref = stats_median(row[i]->raw[0].v, row[i]->raw[0].n);
+	table_unit_scale(row[0]->unit, ref, &div, &ul);
+	for (size_t i = 0; i < n; i++) {
+		const struct series *x = row[i];
+		size_t total = 0, k = 0;
+		double *all;
+		FILE *f;
+		char name[160];
+
+		for (size_t r = 0; r < x->nraw; r++)
+			total += x->raw[r].n;
+		if (total < 10)
+			continue;
+		all = malloc(total * sizeof(double));
+		if (!all)
+			return -ENOMEM;
+		for (size_t r = 0; r < x->nraw; r++)
+			for (size_t j = 0; j < x->raw[r].n; j++)
+				all[k++] = x->raw[r].v[j];
+		qsort(all, total, sizeof(double), cmp_double);
+		safe(id, sizeof(id), x->id);
+		snprintf(path, sizeof(path), "%s/data/%s.cdf.dat", dir, id);
+		f = fopen(path, "we");
+		if (!f) {
+			free(all);
+			return -errno;
+		}
+		fprintf(f, "# value (%s) cumulative fraction, %zu raw samples\n", ul, total);
+		for (size_t j = 0; j < CDF_POINTS; j++) {
+			size_t idx = (size_t)((double)j / (CDF_POINTS - 1) * (double)(total - 1));
+
+			fprintf(f, "%g %g\n", all[idx] / div, (double)(idx + 1) / (double)total);
+		}
+		fclose(f);
+		free(all);
+		quote(name, sizeof(name), x->variant);
+		plen += (size_t)snprintf(
+			plot + plen, plen < sizeof(plot) ? sizeof(plot) - plen : 0,
+			"%s\"data/%s.cdf.dat\" using 1:2 with lines lw 2 title \"%s\"",
+			lines ? ", " : "", id, name);
+		lines++;
+	}
+	if (!lines || plen >= sizeof(plot))
+		return 0;
+	quote(title, sizeof(title), row[0]->group_title);
+	fprintf(pl->body,
+		"set title \"%s\\nCDF of every raw sample (%s)\" noenhanced\n"
+		"set ylabel \"fraction\"\nset xlabel \"%s (log scale)\"\nset logscale x\n"
+		"set format x \"%%g\"\nunset logscale y\n"
+		"set xtics norotate\nset yrange [0:1]\nset xrange [*:*]\n"
+		"set key bottom right noenhanced\nplot %s\n",
+		title, row[0]->metric, ul, plot);
+	pl->n++;
+	return 0;
+}
+
+/* Median CPU share per vCPU thread against its target, per variant. */
+static int shares_panel(struct panel_list *pl, const char *dir, const struct series **row, size_t n)
+{
+	char path[600], id[200], title[400];
+	size_t x = 0;
+	FILE *f;
+
+	safe(id, sizeof(id), row[0]->id);
+	snprintf(path, sizeof(path), "%s/data/%s.shares.dat", dir, id);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "# x label share target\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct series *s = row[i];
+		size_t nv = 0;
+
+		for (size_t r = 0; r < s->nraw; r++)
+			if (s->raw[r].n > nv)
+				nv = s->raw[r].n;
+		for (size_t v = 0; v < nv; v++) {
+			struct dvec shares = { 0 };
+			char name[200];
+
+			for (size_t r = 0; r < s->nraw; r++)
+				if (v < s->raw[r].n)
+					dvec_push(&shares, s->raw[r].v[v]);
+			quote(name, sizeof(name), s->variant);
+			fprintf(f, "%zu \"%s vcpu%zu\" %g %g\n", x++, name, v,
+				stats_median(shares.v, shares.n),
+				v < s->targets.n ? s->targets.v[v] : 1.0 / (double)nv);
+			dvec_free(&shares);
+		}
+		x++; /* a gap between variants */
+	}
+	fclose(f);
+	if (!x)
+		return 0;
+	quote(title, sizeof(title), row[0]->group_title);
+	fprintf(pl->body,
+		"set title \"%s\\nCPU share of each vCPU thread (median) and its target\" "
+		"noenhanced\nset ylabel \"share of the VM's CPU time\"\nunset logscale x\n"
+		"unset logscale y\nset xlabel \"\"\nset xtics rotate by -45 noenhanced font \",7\"\n"
+		"set yrange [0:*]\nset xrange [-0.6:%zu.6]\nset style fill solid 0.5 border -1\n"
+		"set boxwidth 0.8\nset key top right\n"
+		"plot \"data/%s.shares.dat\" using 1:3:xtic(2) with boxes lc rgb \"#228833\" "
+		"title \"measured\", \"\" using 1:4 with points pt 7 ps 1 lc rgb \"#cc3311\" "
+		"title \"target\"\nset xtics font \",9\"\n",
+		title, x - 1, id);
+	pl->n++;
+	return 0;
+}
+
+static int run_gnuplot(const char *dir, const char *script, struct errbuf *err)
+{
+	char gp[400], cwd[4096];
+	const char *argv[] = { "gnuplot", script, NULL };
+	struct spawn_opts so = { .argv = argv, .timeout_s = 120 };
+	struct spawn_result r;
+	int ret;
+
+	if (access("/usr/bin/gnuplot", X_OK) == 0)
+		snprintf(gp, sizeof(gp), "/usr/bin/gnuplot");
+	else if (access("/usr/local/bin/gnuplot", X_OK) == 0)
+		snprintf(gp, sizeof(gp), "/usr/local/bin/gnuplot");
+	else
+		return errbuf_set(err, -ENOENT,
+				  "gnuplot not found (Debian: apt-get install gnuplot-nox)");
+	argv[0] = gp;
+	if (!getcwd(cwd, sizeof(cwd)) || chdir(dir))
+		return errbuf_set(err, -errno, "cannot enter %s: %s", dir, strerror(errno));
+	ret = spawn_run(&so, &r);
+	if (chdir(cwd))
+		ret = ret ? ret : -errno;
+	if (ret || r.status)
+		ret = errbuf_set(err, -EIO, "gnuplot %s/%s failed (status %d): %s", dir, script,
+				 r.status, r.err);
+	spawn_result_free(&r);
+	return ret;
+}
+
+static int plot_suite(const struct suite_result *s, const char *dir, struct errbuf *err)
+{
+	struct panel_list pl = { 0 };
+	const struct series **row = calloc(s->nseries + 1, sizeof(*row));
+	char path[600], script[300];
+	unsigned cols, rows;
+	FILE *f;
+	int ret = 0;
+
+	if (!row)
+		return -ENOMEM;
+	pl.body = open_memstream(&pl.buf, &pl.len);
+	if (!pl.body) {
+		free(row);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->nseries && !ret; i++) {
+		size_t n;
+
+		if (!first_of(s, i))
+			continue;
+		n = collect(s, s->series[i]->group, s->series[i]->metric, row);
+		if (!n)
+			continue;
+		if (row[0]->targets.n || !strcmp(row[0]->unit, "share")) {
+			ret = shares_panel(&pl, dir, row, n);
+			continue;
+		}
+		ret = bars_panel(&pl, dir, row, n);
+		if (!ret && !strcmp(row[0]->unit, "ns")) {
+			bool raw = false;
+
+			for (size_t k = 0; k < n; k++)
+				for (size_t r = 0; r < row[k]->nraw; r++)
+					if (row[k]->raw[r].n > 8)
+						raw = true;
+			if (raw)
+				ret = cdf_panel(&pl, dir, row, n);
+		}
+	}
+	fclose(pl.body);
+	free(row);
+	if (ret) {
+		free(pl.buf);
+		return errbuf_set(err, ret, "cannot write plot data in %s: %s", dir,
+				  strerror(-ret));
+	}
+	if (!pl.n) {
+		free(pl.buf);
+		return 0;
+	}
+	cols = pl.n > 1 ? 2 : 1;
+	rows = (pl.n + cols - 1) / cols;
+	snprintf(script, sizeof(script), "%s.gp", s->name);
+	snprintf(path, sizeof(path), "%s/%s", dir, script);
+	f = fopen(path, "we");
+	if (!f) {
+		free(pl.buf);
+		return errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
+	}
+	fprintf(f, "# strand bench: suite %s (gnuplot %s.gp, run in this directory)\n", s->name,
+		s->name);
+	for (int svg = 0; svg < 2; svg++) {
+		fprintf(f,
+			"set terminal %s size %u,%u %s\nset output \"%s.%s\"\n"
+			"set multiplot layout %u,%u title \"strand bench: %s\" noenhanced\n"
+			"set grid ytics\nset bmargin 6\n%s\nunset multiplot\nunset output\n",
+			svg ? "svg" : "pngcairo", 640 * cols, 420 * rows,
+			svg ? "dynamic font \"sans,9\"" : "font \"sans,9\"", s->name,
+			svg ? "svg" : "png", rows, cols, s->name, pl.buf);
+	}
+	fclose(f);
+	free(pl.buf);
+	return run_gnuplot(dir, script, err);
+}
+
+int plot_doc(const struct doc *d, const char *dir, const struct bstats_params *p,
+	     struct errbuf *err)
+{
+	char path[600], host[512];
+	json_object *h = NULL, *strand = NULL, *v;
+	FILE *md;
+	int ret;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return errbuf_set(err, -errno, "mkdir %s: %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/data", dir);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return errbuf_set(err, -errno, "mkdir %s: %s", path, strerror(errno));
+	for (size_t i = 0; i < d->nsuites; i++)
+		if ((ret = plot_suite(&d->suites[i], dir, err)))
+			return ret;
+	snprintf(path, sizeof(path), "%s/report.md", dir);
+	md = fopen(path, "we");
+	if (!md)
+		return errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
+	json_object_object_get_ex(d->meta, "host", &h);
+	json_object_object_get_ex(d->meta, "strand", &strand);
+	host_summary(h, host, sizeof(host));
+	fprintf(md, "# strand bench report\n\n");
+	fprintf(md, "- host: %s\n", host);
+	if (strand && json_object_object_get_ex(strand, "version", &v))
+		fprintf(md, "- strand: %s", json_object_get_string(v));
+	if (strand && json_object_object_get_ex(strand, "git_revision", &v))
+		fprintf(md, " (%s)", json_object_get_string(v));
+	fprintf(md, "\n");
+	if (json_object_object_get_ex(d->meta, "created", &v))
+		fprintf(md, "- run: %s", json_object_get_string(v));
+	if (json_object_object_get_ex(d->meta, "command", &v))
+		fprintf(md, ", `%s`", json_object_get_string(v));
+	fprintf(md,
+		"\n\nEach bar is the median over repetitions with its 95%% confidence interval "
+		"(order statistics); verdicts compare each variant with the best one "
+		"(Mann-Whitney U, alpha %g, minimum effect %g%%). How to read them: "
+		"docs/bench.md.\n",
+		p->alpha, p->min_effect * 100);
+	for (size_t i = 0; i < d->nsuites; i++) {
+		const struct suite_result *s = &d->suites[i];
+
+		table_suite(md, s, p, true);
+		snprintf(path, sizeof(path), "%s/%s.png", dir, s->name);
+		if (access(path, R_OK) == 0)
+			fprintf(md, "\n![%s](%s.png)\n\n([SVG](%s.svg))\n", s->name, s->name,
+				s->name);
+	}
+	fclose(md);
+	return 0;
+}

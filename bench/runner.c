@@ -1,0 +1,690 @@
+/* runner.c - running benchmark variants as child processes. Main thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/flatimg.h"
+#include "bench/runner.h"
+#include "bench/spawn.h"
+#include "util/compiler.h"
+
+#define FLAT_MEMORY "512M"
+
+int runner_init(struct runner *r, const struct bench_opts *o, struct errbuf *err)
+{
+	const char *base = getenv("TMPDIR");
+
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->rng.state = o->seed;
+	snprintf(r->tmp, sizeof(r->tmp), "%s/strand-bench.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(r->tmp))
+		return errbuf_set(err, -errno, "cannot create a directory in %s: %s",
+				  base && *base ? base : "/tmp", strerror(errno));
+	snprintf(r->disk, sizeof(r->disk), "%s/disk.raw", r->tmp);
+	return 0;
+}
+
+void runner_fini(struct runner *r)
+{
+	static const char *const names[] = { "results.json", "disk.raw" };
+	char path[400];
+
+	if (!r->tmp[0])
+		return;
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->tmp, names[i]);
+		unlink(path);
+	}
+	for (unsigned bios = 0; bios < 2; bios++)
+		for (unsigned loops = 0; loops < 2; loops++) {
+			snprintf(path, sizeof(path), "%s/flat-%s-%u.bin", r->tmp,
+				 bios ? "bios" : "guest", loops);
+			unlink(path);
+		}
+	rmdir(r->tmp);
+	r->tmp[0] = '\0';
+}
+
+static int make_disk(struct runner *r)
+{
+	int fd, ret = 0;
+
+	if (r->disk_made)
+		return 0;
+	fd = open(r->disk, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	/* Written, not sparse: reads then come from the page cache, not from holes. */
+	{
+		static char block[1 << 16];
+
+		memset(block, 0x5a, sizeof(block));
+		for (unsigned i = 0; i < 1024 && !ret; i++)
+			if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block))
+				ret = -EIO;
+	}
+	close(fd);
+	r->disk_made = !ret;
+	return ret;
+}
+
+/* The variant as a JSON object: kind, vmm, arguments, command line. */
+static json_object *variant_knobs(const struct variant *v, const char *strand)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	json_object_object_add(o, "kind", json_object_new_string(run_kind_name(v->kind)));
+	json_object_object_add(o, "vmm",
+			       json_object_new_string(v->vmm == VMM_QEMU ? "qemu" : "strand"));
+	if (v->kind == KIND_FLOOR)
+		json_object_object_add(o, "program", json_object_new_string("strand-kvm-floor"));
+	else if (v->vmm == VMM_STRAND)
+		json_object_object_add(o, "program", json_object_new_string(strand));
+	for (unsigned i = 0; i < v->nargs; i++)
+		json_object_array_add(a, json_object_new_string(v->args[i]));
+	json_object_object_add(o, "args", a);
+	if (v->kind == KIND_FLAT_RT)
+		json_object_object_add(o, "loops", json_object_new_int((int)v->loops));
+	if (v->kind == KIND_FLAT_START || v->kind == KIND_FLAT_RT)
+		json_object_object_add(o, "memory", json_object_new_string(FLAT_MEMORY));
+	return o;
+}
+
+int runner_prepare(struct runner *r, const struct suite_def *def, struct doc *doc,
+		   const char *strand, bool strand_only, struct suite_run *sr, struct errbuf *err)
+{
+	struct expand_ctx ctx = {
+		.cpus = 0,
+		.matrix = r->o->matrix,
+		.disk = r->disk,
+		.tmp = r->tmp,
+		.peer_qemu = r->o->peer_qemu,
+		.strand_only = strand_only,
+	};
+	int ret;
+
+	memset(sr, 0, sizeof(*sr));
+	{
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		ctx.cpus = n > 0 ? (unsigned)n : 1;
+	}
+	ret = suite_expand(def, &ctx, &sr->v, &sr->nv, err);
+	if (ret)
+		return ret;
+	if (ctx.need_disk && (ret = make_disk(r)))
+		return errbuf_set(err, ret, "cannot write %s: %s", r->disk, strerror(-ret));
+	sr->def = def;
+	sr->strand = strand;
+	sr->reps = r->o->reps ? r->o->reps : def->reps ? def->reps : 10;
+	sr->warmup = r->o->warmup_given ? r->o->warmup : def->warmup;
+	sr->res = doc_add_suite(doc, def->name, def->description);
+	sr->res->reps = sr->reps;
+	sr->res->warmup = sr->warmup;
+	for (size_t i = 0; i < sr->nv; i++) {
+		struct variant *v = &sr->v[i];
+
+		for (unsigned m = 0; m < v->nsrc; m++) {
+			const struct metric_def *md = v->src[m].m;
+			struct series *s =
+				suite_add_series(sr->res, v->group, v->g->title, v->name, md->name,
+						 md->title, md->unit, md->higher_better);
+			json_object *k = variant_knobs(v, strand);
+
+			json_object_object_add(k, "source", json_object_new_string(v->src[m].src));
+			json_object_put(s->knobs);
+			s->knobs = k;
+			v->series[m] = s;
+			if (v->ntargets)
+				for (unsigned t = 0; t < v->ntargets; t++)
+					dvec_push(&s->targets, v->targets[t]);
+		}
+	}
+	for (unsigned i = 0; def->ratios && def->ratios[i].name; i++) {
+		char num[300], den[300];
+
+		snprintf(num, sizeof(num), "%s/%s", def->name, def->ratios[i].num);
+		snprintf(den, sizeof(den), "%s/%s", def->name, def->ratios[i].den);
+		suite_add_ratio(sr->res, def->ratios[i].name, num, den);
+	}
+	return 0;
+}
+
+void suite_run_free(struct suite_run *sr)
+{
+	variants_free(sr->v, sr->nv);
+	memset(sr, 0, sizeof(*sr));
+}
+
+static void set_state(struct variant *v, enum series_status st, const char *msg)
+{
+	if (v->status != SERIES_OK)
+		return;
+	v->status = st;
+	snprintf(v->note, sizeof(v->note), "%.*s", (int)sizeof(v->note) - 1, msg);
+}
+
+/* The last non-empty line of a child's stderr. */
+static const char *last_line(char *s)
+{
+	size_t n = strlen(s);
+	char *p;
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	p = strrchr(s, '\n');
+	return p ? p + 1 : s;
+}
+
+/* ---- metrics from strand's --results-json ---- */
+
+static int stat_of(const char *stat, struct dvec *pool, double *out)
+{
+	struct stats_summary s;
+
+	if (!pool->n || stats_summarize(pool->v, pool->n, &s))
+		return -ENOENT;
+	if (!strcmp(stat, "p50") || !strcmp(stat, "median"))
+		*out = s.p50;
+	else if (!strcmp(stat, "p90"))
+		*out = s.p90;
+	else if (!strcmp(stat, "p99"))
+		*out = s.p99;
+	else if (!strcmp(stat, "mean"))
+		*out = s.mean;
+	else if (!strcmp(stat, "min"))
+		*out = s.min;
+	else if (!strcmp(stat, "max"))
+		*out = s.max;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Keep up to raw_max samples of one run: all of them, or every k-th. */
+static void keep_raw(struct series *s, size_t rep, const struct dvec *pool, size_t raw_max)
+{
+	struct dvec *raw = series_raw(s, rep);
+	size_t step = raw_max && pool->n > raw_max ? (pool->n + raw_max - 1) / raw_max : 1;
+
+	for (size_t i = 0; i < pool->n; i += step)
+		dvec_push(raw, pool->v[i]);
+}
+
+static int micro_metric(json_object *results, const char *src, double *value, struct dvec *pool,
+			char *why, size_t whylen)
+{
+	char name[64];
+	const char *dot = strchr(src, '.');
+	size_t nres = json_object_array_length(results);
+	double sum = 0;
+	unsigned nval = 0;
+
+	snprintf(name, sizeof(name), "%.*s", dot ? (int)(dot - src) : (int)strlen(src), src);
+	for (size_t i = 0; i < nres; i++) {
+		json_object *o = json_object_array_get_idx(results, i), *x;
+
+		if (!json_object_object_get_ex(o, "name", &x) ||
+		    strcmp(json_object_get_string(x), name))
+			continue;
+		if (dot && json_object_object_get_ex(o, "samples", &x)) {
+			for (size_t k = 0; k < json_object_array_length(x); k++)
+				dvec_push(pool,
+					  json_object_get_double(json_object_array_get_idx(x, k)));
+		} else if (!dot && json_object_object_get_ex(o, "value", &x)) {
+			sum += json_object_get_double(x);
+			nval++;
+		}
+	}
+	if (dot) {
+		int ret = stat_of(dot + 1, pool, value);
+
+		if (ret)
+			snprintf(why, whylen,
+				 ret == -EINVAL ? "unknown statistic in '%s'" :
+						  "the guest reported no samples '%s'",
+				 src);
+		return ret;
+	}
+	if (!nval) {
+		snprintf(why, whylen, "the guest reported no result '%s'", src);
+		return -ENOENT;
+	}
+	*value = sum / nval;
+	return 0;
+}
+
+/* CPU shares of the vCPU threads and the largest distance to the targets. */
+static int share_dev(const struct variant *v, const struct spawn_result *sp, double *dev,
+		     struct dvec *shares)
+{
+	double total = 0;
+
+	*dev = 0;
+	for (unsigned i = 0; i < sp->nvcpus; i++)
+		total += sp->vcpu_ns[i];
+	if (!sp->nvcpus || total <= 0)
+		return -ENOENT;
+	for (unsigned i = 0; i < sp->nvcpus; i++) {
+		double share = sp->vcpu_ns[i] / total;
+		double target = v->equal_targets ? 1.0 / sp->nvcpus :
+				i < v->ntargets	 ? v->targets[i] :
+						   0;
+		double d = share > target ? share - target : target - share;
+
+		dvec_push(shares, share);
+		if (d > *dev)
+			*dev = d;
+	}
+	return 0;
+}
+
+static void record(struct runner *r, struct variant *v, unsigned m, double value,
+		   const struct dvec *raw, uint64_t run_index)
+{
+	struct series *s = v->series[m];
+	size_t rep = s->samples.n;
+
+	dvec_push(&s->samples, value);
+	dvec_push(&s->run_order, (double)run_index);
+	if (raw && raw->n)
+		keep_raw(s, rep, raw, r->o->raw_max);
+	if (v->equal_targets && !s->targets.n && raw && !strcmp(v->src[m].src, "$share_dev"))
+		for (size_t i = 0; i < raw->n; i++)
+			dvec_push(&s->targets, 1.0 / (double)raw->n);
+}
+
+static void run_micro(struct runner *r, struct suite_run *sr, struct variant *v, bool measured,
+		      uint64_t idx)
+{
+	char results[400], timeout[32];
+	const char *argv[VARIANT_MAX_ARGS + 16];
+	struct spawn_opts so = { 0 };
+	struct spawn_result sp;
+	json_object *root = NULL, *res = NULL, *x;
+	unsigned n = 0;
+	bool want_shares = false;
+
+	snprintf(results, sizeof(results), "%s/results.json", r->tmp);
+	snprintf(timeout, sizeof(timeout), "%.0fs", r->o->timeout_s);
+	unlink(results);
+	argv[n++] = sr->strand;
+	argv[n++] = "run";
+	for (unsigned i = 0; i < v->nargs; i++)
+		argv[n++] = v->args[i];
+	argv[n++] = "--results-json";
+	argv[n++] = results;
+	argv[n++] = "--quiet";
+	argv[n++] = "--console";
+	argv[n++] = "none";
+	argv[n++] = "--timeout";
+	argv[n++] = timeout;
+	argv[n] = NULL;
+	for (unsigned m = 0; m < v->nsrc; m++)
+		if (!strcmp(v->src[m].src, "$share_dev"))
+			want_shares = true;
+	so.argv = argv;
+	so.timeout_s = r->o->timeout_s + 10;
+	so.vcpu_times = want_shares;
+	if (spawn_run(&so, &sp)) {
+		set_state(v, SERIES_FAILED, sp.err);
+		return;
+	}
+	v->run_s += (double)sp.wall_ns / 1e9;
+	if (sp.status == 2 && !v->reported) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "not available in this build: %.200s",
+			 last_line(sp.err));
+		set_state(v, SERIES_UNAVAILABLE, msg);
+		goto out;
+	}
+	if (sp.status != 0) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "exit status %d%s: %.200s", sp.status,
+			 sp.timed_out ? " (timeout)" : "", last_line(sp.err));
+		set_state(v, SERIES_FAILED, msg);
+		goto out;
+	}
+	root = json_object_from_file(results);
+	if (!root || !json_object_object_get_ex(root, "results", &res) ||
+	    !json_object_is_type(res, json_type_array)) {
+		set_state(v, SERIES_FAILED, "no results from strand");
+		goto out;
+	}
+	if (!v->reported) {
+		/* What strand says about itself and the machine it built, once per variant. */
+		json_object *rep = json_object_new_object();
+
+		json_object_object_foreach(
+			root, key, val) if (strcmp(key, "results") && strcmp(key, "vcpu_stats") &&
+					    strcmp(key, "wall_ns") && strcmp(key, "exit_status"))
+			json_object_object_add(rep, key, json_object_get(val));
+		for (unsigned m = 0; m < v->nsrc; m++)
+			json_object_object_add(v->series[m]->knobs, "reported",
+					       m ? json_object_get(rep) : rep);
+		if (!v->nsrc)
+			json_object_put(rep);
+		v->reported = true;
+	}
+	if (!measured)
+		goto out;
+	for (unsigned m = 0; m < v->nsrc; m++) {
+		const char *src = v->src[m].src;
+		struct dvec pool = { 0 };
+		double value = 0;
+		char why[160] = "";
+		int ret = 0;
+
+		if (!strcmp(src, "$wall_ms"))
+			value = (double)sp.wall_ns / 1e6;
+		else if (!strcmp(src, "$vm_wall_ms") &&
+			 json_object_object_get_ex(root, "wall_ns", &x))
+			value = json_object_get_double(x) / 1e6;
+		else if (!strcmp(src, "$share_dev")) {
+			ret = share_dev(v, &sp, &value, &pool);
+			if (ret)
+				snprintf(why, sizeof(why), "no vCPU thread run times");
+		} else if (src[0] == '$') {
+			ret = -EINVAL;
+			snprintf(why, sizeof(why), "source %s does not apply to micro-guests", src);
+		} else
+			ret = micro_metric(res, src, &value, &pool, why, sizeof(why));
+		if (ret)
+			set_state(v, SERIES_FAILED, why);
+		else
+			record(r, v, m, value, &pool, idx);
+		dvec_free(&pool);
+	}
+out:
+	json_object_put(root);
+	spawn_result_free(&sp);
+}
+
+static int flat_image(struct runner *r, bool bios, uint32_t loops, char *path, size_t size)
+{
+	/* Two images of each kind: no loop, and the variant's loop count (rewritten if it
+	 * differs from the last one written). */
+	static uint32_t written[2] = { UINT32_MAX, UINT32_MAX };
+	unsigned slot = loops ? 1 : 0;
+
+	snprintf(path, size, "%s/flat-%s-%u.bin", r->tmp, bios ? "bios" : "guest", slot);
+	if (slot && written[bios] == loops && access(path, R_OK) == 0)
+		return 0;
+	if (!slot && access(path, R_OK) == 0)
+		return 0;
+	if (slot)
+		written[bios] = loops;
+	return flatimg_write(path, loops, bios);
+}
+
+/* Spawn the flat guest once under strand or QEMU; time to 'D' and memory. */
+static int flat_once(struct runner *r, struct suite_run *sr, struct variant *v, uint32_t loops,
+		     struct spawn_result *sp, bool memory)
+{
+	char img[400];
+	const char *argv[VARIANT_MAX_ARGS + 24];
+	struct spawn_opts so = { 0 };
+	unsigned n = 0;
+	int ret;
+
+	ret = flat_image(r, v->vmm == VMM_QEMU, loops, img, sizeof(img));
+	if (ret) {
+		memset(sp, 0, sizeof(*sp));
+		snprintf(sp->err, sizeof(sp->err), "cannot write %s: %s", img, strerror(-ret));
+		return ret;
+	}
+	if (v->vmm == VMM_QEMU) {
+		static const char *const qemu_args[] = {
+			"-accel",  "kvm",     "-cpu",	     "host,-arch-capabilities",
+			"-M",	   "microvm", "-nodefaults", "-nographic",
+			"-serial", "stdio",   "-m",	     FLAT_MEMORY,
+			"-bios",
+		};
+
+		argv[n++] = r->o->qemu;
+		for (unsigned i = 0; i < ARRAY_SIZE(qemu_args); i++)
+			argv[n++] = qemu_args[i];
+		argv[n++] = img;
+	} else {
+		argv[n++] = sr->strand;
+		argv[n++] = "run";
+		argv[n++] = "--flat";
+		argv[n++] = img;
+		argv[n++] = "--memory";
+		argv[n++] = FLAT_MEMORY;
+	}
+	for (unsigned i = 0; i < v->nargs; i++)
+		argv[n++] = v->args[i];
+	argv[n] = NULL;
+	so.argv = argv;
+	so.timeout_s = r->o->timeout_s;
+	so.first_byte = true;
+	so.settle_s = memory ? 0.05 : 0;
+	return spawn_run(&so, sp);
+}
+
+static bool flat_ok(struct variant *v, struct spawn_result *sp)
+{
+	char msg[300];
+
+	if (sp->got_byte)
+		return true;
+	if (sp->status == 2 && v->vmm == VMM_STRAND && !v->reported) {
+		snprintf(msg, sizeof(msg), "not available in this build: %.200s",
+			 last_line(sp->err));
+		set_state(v, SERIES_UNAVAILABLE, msg);
+	} else {
+		snprintf(msg, sizeof(msg), "no output (exit status %d%s): %.200s", sp->status,
+			 sp->timed_out ? ", timeout" : "", last_line(sp->err));
+		set_state(v, SERIES_FAILED, msg);
+	}
+	return false;
+}
+
+static void run_flat(struct runner *r, struct suite_run *sr, struct variant *v, bool measured,
+		     uint64_t idx)
+{
+	struct spawn_result a, b;
+
+	if (v->kind == KIND_FLAT_START) {
+		if (flat_once(r, sr, v, 0, &a, true) == 0 && flat_ok(v, &a)) {
+			v->reported = true;
+			v->run_s += (double)a.wall_ns / 1e9;
+			for (unsigned m = 0; measured && m < v->nsrc; m++) {
+				const char *src = v->src[m].src;
+				double value =
+					!strcmp(src, "$rss_kib") ? (double)a.rss_kib :
+					!strcmp(src, "$pss_kib") ? (double)a.pss_kib :
+								   (double)a.first_byte_ns / 1e6;
+
+				if (value < 0)
+					set_state(v, SERIES_FAILED,
+						  "cannot read the memory of the process");
+				else
+					record(r, v, m, value, NULL, idx);
+			}
+		} else if (v->status == SERIES_OK)
+			set_state(v, SERIES_FAILED, a.err);
+		spawn_result_free(&a);
+		return;
+	}
+	/* Round trip: the two runs in a random order. */
+	{
+		bool loop_first = bstats_rng_next(&r->rng) & 1;
+		struct spawn_result *first = loop_first ? &b : &a, *second = loop_first ? &a : &b;
+		uint32_t l1 = loop_first ? v->loops : 0, l2 = loop_first ? 0 : v->loops;
+		double per;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		if (flat_once(r, sr, v, l1, first, false) || !flat_ok(v, first) ||
+		    flat_once(r, sr, v, l2, second, false) || !flat_ok(v, second)) {
+			if (v->status == SERIES_OK)
+				set_state(v, SERIES_FAILED,
+					  first->err[0] ? first->err : second->err);
+			goto out;
+		}
+		v->reported = true;
+		v->run_s += (double)(a.wall_ns + b.wall_ns) / 1e9;
+		per = ((double)b.first_byte_ns - (double)a.first_byte_ns) / (double)v->loops;
+		for (unsigned m = 0; measured && m < v->nsrc; m++)
+			record(r, v, m, per, NULL, idx);
+	out:
+		spawn_result_free(&a);
+		spawn_result_free(&b);
+	}
+}
+
+static void run_floor(struct runner *r, struct variant *v, bool measured, uint64_t idx)
+{
+	const char *argv[VARIANT_MAX_ARGS + 4];
+	struct spawn_opts so = { 0 };
+	struct spawn_result sp;
+	json_object *root = NULL, *arr;
+	struct dvec raw = { 0 };
+	unsigned n = 0;
+
+	argv[n++] = r->o->floor;
+	for (unsigned i = 0; i < v->nargs; i++)
+		argv[n++] = v->args[i];
+	argv[n++] = "--json";
+	argv[n] = NULL;
+	so.argv = argv;
+	so.timeout_s = r->o->timeout_s;
+	so.out_max = 1 << 16;
+	if (spawn_run(&so, &sp) || sp.status != 0) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "%.60s: exit status %d: %.200s", r->o->floor, sp.status,
+			 last_line(sp.err));
+		set_state(v, SERIES_FAILED, msg);
+		goto out;
+	}
+	v->run_s += (double)sp.wall_ns / 1e9;
+	root = json_tokener_parse(sp.out);
+	if (!root || !json_object_object_get_ex(root, "ns_per_exit", &arr) ||
+	    !json_object_is_type(arr, json_type_array) || !json_object_array_length(arr)) {
+		set_state(v, SERIES_FAILED, "strand-kvm-floor printed no ns_per_exit");
+		goto out;
+	}
+	v->reported = true;
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		dvec_push(&raw, json_object_get_double(json_object_array_get_idx(arr, i)));
+	for (unsigned m = 0; measured && m < v->nsrc; m++)
+		record(r, v, m, stats_median(raw.v, raw.n), &raw, idx);
+out:
+	dvec_free(&raw);
+	json_object_put(root);
+	spawn_result_free(&sp);
+}
+
+void runner_run_once(struct runner *r, struct suite_run *sr, size_t i, bool measured)
+{
+	struct variant *v = &sr->v[i];
+	uint64_t idx = r->run_index++;
+	uint64_t t0 = spawn_now_ns();
+	double dt;
+
+	if (v->status != SERIES_OK)
+		return;
+	switch (v->kind) {
+	case KIND_MICRO:
+		run_micro(r, sr, v, measured, idx);
+		break;
+	case KIND_FLAT_START:
+	case KIND_FLAT_RT:
+		run_flat(r, sr, v, measured, idx);
+		break;
+	case KIND_FLOOR:
+		run_floor(r, v, measured, idx);
+		break;
+	}
+	v->runs++;
+	dt = (double)(spawn_now_ns() - t0) / 1e9;
+	r->mean_run_s =
+		(r->mean_run_s * (double)r->nruns_timed + dt) / (double)(r->nruns_timed + 1);
+	r->nruns_timed++;
+}
+
+void runner_round_order(struct runner *r, unsigned round, unsigned *order, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = (unsigned)(r->o->alternate && (round & 1) ? n - 1 - i : i);
+	if (!r->o->alternate)
+		bstats_shuffle(&r->rng, order, n);
+}
+
+void runner_progress(struct runner *r, const char *what)
+{
+	unsigned eta;
+
+	if (!r->o->progress)
+		return;
+	eta = (unsigned)(r->mean_run_s * (double)(r->planned > r->done ? r->planned - r->done : 0));
+	fprintf(stderr, "\r\033[K[%s] %llu/%llu runs  ETA %u:%02u  %s", r->label ? r->label : "",
+		(unsigned long long)r->done, (unsigned long long)r->planned, eta / 60, eta % 60,
+		what);
+	fflush(stderr);
+}
+
+void runner_progress_done(struct runner *r)
+{
+	if (r->o->progress) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
+}
+
+void runner_run_suite(struct runner *r, struct suite_run *sr)
+{
+	unsigned *order = calloc(sr->nv ? sr->nv : 1, sizeof(unsigned));
+	unsigned rounds = sr->warmup + sr->reps;
+	uint64_t t0 = spawn_now_ns();
+
+	if (!order)
+		return;
+	r->label = sr->def->name;
+	r->planned += (uint64_t)rounds * sr->nv;
+	for (unsigned round = 0; round < rounds && !spawn_interrupted; round++) {
+		runner_round_order(r, round, order, sr->nv);
+		for (size_t k = 0; k < sr->nv && !spawn_interrupted; k++) {
+			struct variant *v = &sr->v[order[k]];
+			char what[300];
+
+			snprintf(what, sizeof(what), "%s%s %s/%s",
+				 round < sr->warmup ? "warm-up " : "", sr->def->name, v->group,
+				 v->name);
+			runner_progress(r, what);
+			if (v->status == SERIES_OK) {
+				runner_run_once(r, sr, order[k], round >= sr->warmup);
+				r->done++;
+			} else {
+				r->planned--; /* skipped: no time to wait for */
+			}
+		}
+	}
+	runner_progress_done(r);
+	sr->res->wall_s = (double)(spawn_now_ns() - t0) / 1e9;
+	free(order);
+}
+
+void runner_finish(struct suite_run *sr)
+{
+	for (size_t i = 0; i < sr->nv; i++) {
+		struct variant *v = &sr->v[i];
+
+		for (unsigned m = 0; m < v->nsrc; m++) {
+			struct series *s = v->series[m];
+
+			s->status = v->status;
+			free(s->note);
+			s->note = strdup(v->note);
+		}
+	}
+}

@@ -1,0 +1,1037 @@
+/* suites.c - the built-in benchmark suites, scenario files and their expansion. Main thread. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/suites.h"
+#include "util/compiler.h"
+
+/* ---- the knobs being compared: one line per preset or strategy ---- */
+
+static const char *const threading_presets[] = {
+	"qemu-classic", "qemu", "firecracker", "cloud-hypervisor", "strand", "inline", NULL,
+};
+
+static const char *const sched_strategies[] = {
+	"host", "pinned", "fifo", "gang", "gang-relaxed", "credit", NULL,
+};
+
+static const struct variant_def lock_variants[] = {
+	{ "map-lock=rcu", "--map-lock rcu", NULL, NULL, NULL },
+	{ "map-lock=rwlock", "--map-lock rwlock", NULL, NULL, NULL },
+	{ "map-lock=mutex", "--map-lock mutex", NULL, NULL, NULL },
+	{ "big-lock", "--big-lock", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def vcpu_variants[] = {
+	{ "vcpus=1", "--vcpus 1", NULL, NULL, NULL },
+	{ "vcpus={cpus}", "--vcpus {cpus}", NULL, NULL, NULL },
+	{ "vcpus={2cpus}", "--vcpus {2cpus}", NULL, NULL, NULL },
+	{ "vcpus={4cpus}", "--vcpus {4cpus}", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* ---- metrics ---- */
+
+static const struct variant_def vcpu_variants_quick[] = {
+	{ "vcpus=1", "--vcpus 1", NULL, NULL, NULL },
+	{ "vcpus={cpus}", "--vcpus {cpus}", NULL, NULL, NULL },
+	{ "vcpus={2cpus}", "--vcpus {2cpus}", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct metric_def m_pio[] = {
+	{ "pio_exit", "PIO exit round trip (per-run median)", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_pio_mmio[] = {
+	{ "pio_exit", "PIO exit round trip (per-run median)", "ns", false },
+	{ "mmio_exit", "MMIO exit round trip (per-run median)", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_spin[] = {
+	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
+	{ "wait_p99", "p99 wait for the lock (vCPU 0)", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_spin_full[] = {
+	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
+	{ "wait_p99", "p99 wait for the lock (vCPU 0)", "ns", false },
+	{ "max_wait", "longest wait for the lock", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_spin_share[] = {
+	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
+	{ "wait_p99", "p99 wait for the lock (vCPU 0)", "ns", false },
+	{ "share_dev", "largest gap between a vCPU's CPU share and its target", "share", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_spin_acq[] = {
+	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_blk[] = {
+	{ "iops", "4 KiB random reads", "1/s", true },
+	{ "lat_p50", "request latency, median", "ns", false },
+	{ "lat_p99", "request latency, p99", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_blk_iops[] = {
+	{ "iops", "4 KiB random reads", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_exit[] = {
+	{ "exit", "exit round trip", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_start[] = {
+	{ "startup", "spawn to the guest's first output byte", "ms", false },
+	{ "rss", "VmRSS with the guest halted (512 MiB guest)", "KiB", false },
+	{ "pss", "Pss with the guest halted (512 MiB guest)", "KiB", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_run_ms[] = {
+	{ "run", "spawn to exit of `strand run`", "ms", false },
+	{ NULL, NULL, NULL, false },
+};
+
+#define SRC_SPIN     "acquisitions=acquisitions;wait_p99=wait.p99;max_wait=max_wait"
+#define SRC_SPIN_SHR "acquisitions=acquisitions;wait_p99=wait.p99;share_dev=$share_dev"
+#define SRC_BLK	     "iops=iops;lat_p50=latency.p50;lat_p99=latency.p99"
+#define EXITLAT_PIO  "--guest exitlat:mode=pio,iters=1000,warmup=100 --vcpus 2"
+#define EXITLAT_BOTH "--guest exitlat:iters=1000,warmup=100 --vcpus 2"
+#define SPIN	     "--guest smp-spin:duration_ms=200"
+#define BLK_NULL     "--disk path=null:64M"
+
+/* ---- quick: the README's main job, about a minute on a 2-CPU host ---- */
+
+static const struct group_def quick_groups[] = {
+	{ .id = "presets",
+	  .title = "Threading presets: PIO exits from 2 vCPUs at once (exitlat)",
+	  .args = EXITLAT_PIO,
+	  .sources = "pio_exit=pio_exit.p50",
+	  .metrics = m_pio,
+	  .knob = "--threading",
+	  .values = threading_presets },
+	{ .id = "locks",
+	  .title = "Map lock and big lock: PIO exits from 2 vCPUs at once (exitlat)",
+	  .args = EXITLAT_PIO,
+	  .sources = "pio_exit=pio_exit.p50",
+	  .metrics = m_pio,
+	  .variants = lock_variants },
+	{ .id = "strategies",
+	  .title = "Scheduling strategies: contended spinlock, one vCPU per host CPU (smp-spin)",
+	  .args = SPIN " --vcpus {cpus}",
+	  .sources = SRC_SPIN,
+	  .metrics = m_spin,
+	  .knob = "--sched",
+	  .values = sched_strategies },
+	{ .id = "vcpus",
+	  .title = "vCPUs against host CPUs: contended spinlock under the host scheduler "
+		   "(smp-spin)",
+	  .args = SPIN,
+	  .sources = SRC_SPIN,
+	  .metrics = m_spin,
+	  .variants = vcpu_variants_quick },
+	{ .id = NULL },
+};
+
+static const struct suite_def suite_quick = {
+	.name = "quick",
+	.description = "threading presets, map/big locks and scheduling strategies on the "
+		       "embedded micro-guests, in about a minute",
+	.reps = 10,
+	.warmup = 1,
+	.groups = quick_groups,
+};
+
+/* ---- startup ---- */
+
+static const struct variant_def vmm_variants[] = {
+	{ "strand", NULL, NULL, "strand", NULL },
+	{ "qemu", NULL, NULL, "qemu", NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def hello_variants[] = {
+	{ "vcpus=1", "--vcpus 1", NULL, NULL, NULL },
+	{ "vcpus={cpus}", "--vcpus {cpus}", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct group_def startup_groups[] = {
+	{ .id = "flat",
+	  .title = "Start-up and memory: the same 24-byte real-mode guest, 512 MiB of RAM",
+	  .kind = "flat-start",
+	  .sources = "startup=$startup_ms;rss=$rss_kib;pss=$pss_kib",
+	  .metrics = m_start,
+	  .variants = vmm_variants },
+	{ .id = "hello",
+	  .title = "A whole micro-guest run: strand run --guest hello",
+	  .args = "--guest hello",
+	  .sources = "run=$wall_ms",
+	  .metrics = m_run_ms,
+	  .variants = hello_variants },
+	{ .id = NULL },
+};
+
+static const struct ratio_def startup_ratios[] = {
+	{ "start-up, strand/qemu", "flat/strand/startup", "flat/qemu/startup" },
+	{ "VmRSS, strand/qemu", "flat/strand/rss", "flat/qemu/rss" },
+	{ "Pss, strand/qemu", "flat/strand/pss", "flat/qemu/pss" },
+	{ NULL, NULL, NULL },
+};
+
+static const struct suite_def suite_startup = {
+	.name = "startup",
+	.description = "time from process start to the first guest output, and the VMM's "
+		       "memory with the guest halted",
+	.reps = 10,
+	.warmup = 1,
+	.groups = startup_groups,
+	.ratios = startup_ratios,
+};
+
+/* ---- exits ---- */
+
+static const struct variant_def pio_variants[] = {
+	{ "kvm-floor", "--mode pio --iters 20000 --repeat 3", "floor", NULL, "exit=$exit_ns" },
+	{ "strand-flat", NULL, "flat-rt", "strand", "exit=$exit_ns" },
+	{ "qemu-flat", NULL, "flat-rt", "qemu", "exit=$exit_ns" },
+	{ "exitlat-cpl3", "--guest exitlat:mode=pio,iters=2000 --guest-cpl 3", "micro", NULL,
+	  "exit=pio_exit.p50" },
+	{ "exitlat-cpl0", "--guest exitlat:mode=pio,iters=2000 --guest-cpl 0", "micro", NULL,
+	  "exit=pio_exit.p50" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def mmio_variants[] = {
+	{ "kvm-floor", "--mode mmio --iters 20000 --repeat 3", "floor", NULL, "exit=$exit_ns" },
+	{ "exitlat-cpl3", "--guest exitlat:mode=mmio,iters=2000 --guest-cpl 3", "micro", NULL,
+	  "exit=mmio_exit.p50" },
+	{ "exitlat-cpl0", "--guest exitlat:mode=mmio,iters=2000 --guest-cpl 0", "micro", NULL,
+	  "exit=mmio_exit.p50" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct group_def exits_groups[] = {
+	{ .id = "pio",
+	  .title = "PIO exit round trip: bare KVM_RUN loop, flat guest (strand, QEMU), "
+		   "exitlat micro-guest at CPL 3 and CPL 0",
+	  .metrics = m_exit,
+	  .variants = pio_variants },
+	{ .id = "mmio",
+	  .title = "MMIO exit round trip: bare KVM_RUN loop, exitlat at CPL 3 and CPL 0",
+	  .metrics = m_exit,
+	  .variants = mmio_variants },
+	{ .id = NULL },
+};
+
+static const struct ratio_def exits_ratios[] = {
+	{ "PIO, strand flat / floor", "pio/strand-flat/exit", "pio/kvm-floor/exit" },
+	{ "PIO, strand flat / QEMU flat", "pio/strand-flat/exit", "pio/qemu-flat/exit" },
+	{ "PIO, QEMU flat / floor", "pio/qemu-flat/exit", "pio/kvm-floor/exit" },
+	{ "PIO, exitlat CPL 3 / floor", "pio/exitlat-cpl3/exit", "pio/kvm-floor/exit" },
+	{ "PIO, exitlat CPL 0 / floor", "pio/exitlat-cpl0/exit", "pio/kvm-floor/exit" },
+	{ "MMIO, exitlat CPL 3 / floor", "mmio/exitlat-cpl3/exit", "mmio/kvm-floor/exit" },
+	{ "MMIO, exitlat CPL 0 / floor", "mmio/exitlat-cpl0/exit", "mmio/kvm-floor/exit" },
+	{ NULL, NULL, NULL },
+};
+
+static const struct suite_def suite_exits = {
+	.name = "exits",
+	.description = "exit round trips against the raw KVM floor (and QEMU with --peer qemu)",
+	.reps = 10,
+	.warmup = 1,
+	.groups = exits_groups,
+	.ratios = exits_ratios,
+};
+
+/* ---- threading ---- */
+
+static const struct group_def threading_groups[] = {
+	{ .id = "presets-exitlat",
+	  .title = "Threading presets: PIO and MMIO exits from 2 vCPUs at once (exitlat)",
+	  .args = EXITLAT_BOTH,
+	  .sources = "pio_exit=pio_exit.p50;mmio_exit=mmio_exit.p50",
+	  .metrics = m_pio_mmio,
+	  .knob = "--threading",
+	  .values = threading_presets },
+	{ .id = "locks-exitlat",
+	  .title = "Map lock and big lock: PIO and MMIO exits from 2 vCPUs at once (exitlat)",
+	  .args = EXITLAT_BOTH,
+	  .sources = "pio_exit=pio_exit.p50;mmio_exit=mmio_exit.p50",
+	  .metrics = m_pio_mmio,
+	  .variants = lock_variants },
+	{ .id = "locks-spin",
+	  .title = "Map lock and big lock: contended spinlock without exits (smp-spin)",
+	  .args = SPIN " --vcpus {cpus}",
+	  .sources = SRC_SPIN,
+	  .metrics = m_spin_acq,
+	  .variants = lock_variants },
+	{ .id = "presets-blk",
+	  .title = "Threading presets: virtio-blk 4 KiB random reads, QD 1, null backend",
+	  .args = "--guest blk-io:mode=randread,qd=1,ops=2000 " BLK_NULL,
+	  .sources = SRC_BLK,
+	  .metrics = m_blk,
+	  .knob = "--threading",
+	  .values = threading_presets },
+	{ .id = NULL },
+};
+
+static const struct suite_def suite_threading = {
+	.name = "threading",
+	.description = "threading presets and lock knobs on exit-heavy, lock-heavy and I/O "
+		       "micro-guests",
+	.reps = 10,
+	.warmup = 1,
+	.groups = threading_groups,
+};
+
+/* ---- sched ---- */
+
+static const struct group_def sched_groups[] = {
+	{ .id = "strategies",
+	  .title = "Scheduling strategies: contended spinlock, one vCPU per host CPU",
+	  .args = SPIN " --vcpus {cpus}",
+	  .sources = SRC_SPIN,
+	  .metrics = m_spin_full,
+	  .knob = "--sched",
+	  .values = sched_strategies },
+	{ .id = "overcommit",
+	  .title = "Scheduling strategies under 2x overcommit: spinlock and CPU shares",
+	  .args = SPIN " --vcpus {2cpus}",
+	  .sources = SRC_SPIN_SHR,
+	  .metrics = m_spin_share,
+	  .knob = "--sched",
+	  .values = sched_strategies,
+	  .targets = "equal" },
+	{ .id = "vcpus",
+	  .title = "vCPUs against host CPUs under the host scheduler: spinlock and CPU shares",
+	  .args = SPIN,
+	  .sources = SRC_SPIN_SHR,
+	  .metrics = m_spin_share,
+	  .variants = vcpu_variants,
+	  .targets = "equal" },
+	{ .id = NULL },
+};
+
+static const struct suite_def suite_sched = {
+	.name = "sched",
+	.description = "scheduling strategies and overcommit on a spinlock-heavy guest",
+	.reps = 8,
+	.warmup = 1,
+	.groups = sched_groups,
+};
+
+/* ---- blk ---- */
+
+static const struct variant_def qd_variants[] = {
+	{ "qd=1", "--guest blk-io:mode=randread,qd=1,ops=2000", NULL, NULL, NULL },
+	{ "qd=32", "--guest blk-io:mode=randread,qd=32,ops=4000", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct group_def blk_groups[] = {
+	{ .id = "null",
+	  .title = "virtio-blk 4 KiB random reads, null backend (the device path alone)",
+	  .args = BLK_NULL,
+	  .sources = SRC_BLK,
+	  .metrics = m_blk,
+	  .variants = qd_variants },
+	{ .id = "file",
+	  .title = "virtio-blk 4 KiB random reads, 64 MiB raw file",
+	  .args = "--disk path={disk}",
+	  .sources = SRC_BLK,
+	  .metrics = m_blk,
+	  .variants = qd_variants },
+	{ .id = "presets",
+	  .title = "Threading presets: virtio-blk 4 KiB random reads, QD 32, null backend",
+	  .args = "--guest blk-io:mode=randread,qd=32,ops=4000 " BLK_NULL,
+	  .sources = "iops=iops",
+	  .metrics = m_blk_iops,
+	  .knob = "--threading",
+	  .values = threading_presets },
+	{ .id = NULL },
+};
+
+static const struct suite_def suite_blk = {
+	.name = "blk",
+	.description = "virtio-blk latency and IOPS at QD 1 and QD 32 (blk-io micro-guest)",
+	.reps = 8,
+	.warmup = 1,
+	.groups = blk_groups,
+};
+
+const struct suite_def *const builtin_suites[] = {
+	&suite_quick, &suite_startup, &suite_exits, &suite_threading,
+	&suite_sched, &suite_blk,     NULL,
+};
+
+const struct suite_def *suite_find(const char *name, const struct suite_def *const *extra,
+				   size_t nextra)
+{
+	for (size_t i = 0; i < nextra; i++)
+		if (!strcmp(extra[i]->name, name))
+			return extra[i];
+	for (unsigned i = 0; builtin_suites[i]; i++)
+		if (!strcmp(builtin_suites[i]->name, name))
+			return builtin_suites[i];
+	return NULL;
+}
+
+const char *run_kind_name(enum run_kind k)
+{
+	static const char *const names[] = { "micro", "flat-start", "flat-rt", "floor" };
+
+	return (unsigned)k < ARRAY_SIZE(names) ? names[k] : "?";
+}
+
+static int parse_kind(const char *s, enum run_kind *k)
+{
+	for (unsigned i = 0; i <= KIND_FLOOR; i++)
+		if (!strcmp(s, run_kind_name((enum run_kind)i))) {
+			*k = (enum run_kind)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* ---- expansion ---- */
+
+/* Replace {cpus}, {2cpus}, {4cpus}, {disk}, {tmp} in src. */
+static int substitute(const char *src, char *dst, size_t size, struct expand_ctx *ctx)
+{
+	size_t o = 0;
+
+	for (const char *p = src; *p;) {
+		char val[4096];
+		const char *end;
+		size_t vlen;
+
+		if (*p != '{' || !(end = strchr(p, '}'))) {
+			if (o + 1 >= size)
+				return -ENAMETOOLONG;
+			dst[o++] = *p++;
+			continue;
+		}
+		if (!strncmp(p, "{cpus}", 6))
+			snprintf(val, sizeof(val), "%u", ctx->cpus);
+		else if (!strncmp(p, "{2cpus}", 7))
+			snprintf(val, sizeof(val), "%u", 2 * ctx->cpus);
+		else if (!strncmp(p, "{4cpus}", 7))
+			snprintf(val, sizeof(val), "%u", 4 * ctx->cpus);
+		else if (!strncmp(p, "{disk}", 6)) {
+			snprintf(val, sizeof(val), "%s", ctx->disk ? ctx->disk : "");
+			ctx->need_disk = true;
+		} else if (!strncmp(p, "{tmp}", 5))
+			snprintf(val, sizeof(val), "%s", ctx->tmp ? ctx->tmp : "/tmp");
+		else
+			return -EINVAL;
+		vlen = strlen(val);
+		if (o + vlen + 1 >= size)
+			return -ENAMETOOLONG;
+		memcpy(dst + o, val, vlen);
+		o += vlen;
+		p = end + 1;
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+static int add_args(struct variant *v, const char *s, struct expand_ctx *ctx, struct errbuf *err)
+{
+	char buf[4096], *save = NULL, *tok;
+
+	if (!s || !*s)
+		return 0;
+	if (substitute(s, buf, sizeof(buf), ctx))
+		return errbuf_set(err, -EINVAL, "group %s: cannot expand '%s'", v->group, s);
+	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (v->nargs >= VARIANT_MAX_ARGS)
+			return errbuf_set(err, -EINVAL, "variant %s: too many arguments", v->name);
+		v->args[v->nargs] = strdup(tok);
+		if (!v->args[v->nargs++])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static const char *default_source(enum run_kind k, const char *metric)
+{
+	if (k == KIND_FLOOR || k == KIND_FLAT_RT)
+		return "$exit_ns";
+	if (k == KIND_FLAT_START)
+		return !strcmp(metric, "rss") ? "$rss_kib" :
+		       !strcmp(metric, "pss") ? "$pss_kib" :
+						"$startup_ms";
+	return metric;
+}
+
+/* Find metric's source in "m=src;m=src" (NULL: not there). */
+static bool lookup_source(const char *list, const char *metric, char *out, size_t size)
+{
+	size_t mlen = strlen(metric);
+
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ';'), *eq = strchr(p, '=');
+
+		if (!end)
+			end = p + strlen(p);
+		if (eq && eq < end && (size_t)(eq - p) == mlen && !strncmp(p, metric, mlen)) {
+			snprintf(out, size, "%.*s", (int)(end - eq - 1), eq + 1);
+			return true;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+static int grow(struct variant **v, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct variant *nv = realloc(*v, c * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	memset(&(*v)[*n], 0, sizeof(**v));
+	return 0;
+}
+
+static int copy_variant(struct variant *dst, const struct variant *src)
+{
+	*dst = *src;
+	for (unsigned i = 0; i < src->nargs; i++)
+		if (!(dst->args[i] = strdup(src->args[i])))
+			return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Cross v[first..*n) with one matrix dimension "knob=v1,v2": each existing variant that runs
+ * strand becomes one per value ("on"/"off" for a flag without a value).
+ */
+static int cross(struct variant **v, size_t *n, size_t *cap, size_t first, const char *dim,
+		 struct expand_ctx *ctx, struct errbuf *err)
+{
+	char knob[64], values[1024], *save = NULL, *val;
+	const char *eq = strchr(dim, '=');
+	size_t end = *n;
+
+	if (!eq || eq == dim || (size_t)(eq - dim) >= sizeof(knob) - 2)
+		return errbuf_set(err, -EINVAL, "matrix: expected KNOB=V1,V2,..., got '%s'", dim);
+	snprintf(knob, sizeof(knob), "%.*s", (int)(eq - dim), dim);
+	snprintf(values, sizeof(values), "%s", eq + 1);
+	for (size_t i = first; i < end; i++) {
+		if (!(*v)[i].is_strand)
+			continue;
+		save = NULL;
+		snprintf(values, sizeof(values), "%s", eq + 1);
+		for (val = strtok_r(values, ",", &save); val; val = strtok_r(NULL, ",", &save)) {
+			struct variant *x;
+			char arg[1200];
+			int ret;
+
+			if ((ret = grow(v, n, cap)))
+				return ret;
+			x = &(*v)[*n];
+			if ((ret = copy_variant(x, &(*v)[i])))
+				return ret;
+			(*n)++;
+			/* "default" (a group without variants) gives way to the knob's value */
+			if (!strcmp(x->name, "default"))
+				x->name[0] = '\0';
+			snprintf(x->name + strlen(x->name), sizeof(x->name) - strlen(x->name),
+				 "%s%s=%s", x->name[0] ? " " : "",
+				 knob[0] == '-' ? knob + strspn(knob, "-") : knob, val);
+			if (!strcmp(val, "off"))
+				continue;
+			if (!strcmp(val, "on"))
+				snprintf(arg, sizeof(arg), "%s%s", knob[0] == '-' ? "" : "--",
+					 knob);
+			else
+				snprintf(arg, sizeof(arg), "%s%s %s", knob[0] == '-' ? "" : "--",
+					 knob, val);
+			if ((ret = add_args(x, arg, ctx, err)))
+				return ret;
+		}
+		(*v)[i].name[0] = '\0'; /* replaced by its crossings */
+	}
+	/* Drop the originals that were crossed. */
+	{
+		size_t o = first;
+
+		for (size_t i = first; i < *n; i++) {
+			if ((*v)[i].name[0] == '\0') {
+				for (unsigned k = 0; k < (*v)[i].nargs; k++)
+					free((*v)[i].args[k]);
+				continue;
+			}
+			(*v)[o++] = (*v)[i];
+		}
+		*n = o;
+	}
+	return 0;
+}
+
+static int cross_all(struct variant **v, size_t *n, size_t *cap, size_t first, const char *matrix,
+		     struct expand_ctx *ctx, struct errbuf *err)
+{
+	char buf[2048], *save = NULL, *dim;
+	int ret;
+
+	if (!matrix || !*matrix)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", matrix);
+	for (dim = strtok_r(buf, ";", &save); dim; dim = strtok_r(NULL, ";", &save))
+		if ((ret = cross(v, n, cap, first, dim, ctx, err)))
+			return ret;
+	return 0;
+}
+
+static int parse_targets(struct variant *v, const char *t, struct errbuf *err)
+{
+	char buf[1024], *save = NULL, *tok;
+
+	if (!t)
+		return 0;
+	if (!strcmp(t, "equal")) {
+		v->equal_targets = true;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", t);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+
+		if (v->ntargets >= VARIANT_MAX_TARGETS)
+			return errbuf_set(err, -EINVAL, "group %s: too many targets", v->group);
+		v->targets[v->ntargets++] = strtod(tok, &end);
+		if (*end)
+			return errbuf_set(err, -EINVAL, "group %s: bad target '%s'", v->group, tok);
+	}
+	return 0;
+}
+
+static int expand_group(const struct group_def *g, struct expand_ctx *ctx, struct variant **v,
+			size_t *n, size_t *cap, struct errbuf *err)
+{
+	size_t first = *n, count = 0;
+	int ret;
+
+	for (unsigned i = 0;; i++) {
+		const struct variant_def *vd = NULL;
+		const char *value = NULL, *kind, *vmm, *sources;
+		struct variant *x;
+		char name[256];
+
+		if (g->variants) {
+			vd = &g->variants[i];
+			if (!vd->name)
+				break;
+		} else if (g->knob && g->values) {
+			value = g->values[i];
+			if (!value)
+				break;
+		} else if (i > 0)
+			break;
+		if ((ret = grow(v, n, cap)))
+			return ret;
+		x = &(*v)[*n];
+		x->g = g;
+		snprintf(x->group, sizeof(x->group), "%s", g->id);
+		if (substitute(vd ? vd->name : value ? value : "default", name, sizeof(name), ctx))
+			return errbuf_set(err, -EINVAL, "group %s: bad variant name", g->id);
+		snprintf(x->name, sizeof(x->name), "%.*s", (int)sizeof(x->name) - 1, name);
+		kind = vd && vd->kind ? vd->kind : g->kind ? g->kind : "micro";
+		vmm = vd && vd->vmm ? vd->vmm : g->vmm ? g->vmm : "strand";
+		sources = vd && vd->sources ? vd->sources : g->sources;
+		if (parse_kind(kind, &x->kind))
+			return errbuf_set(err, -EINVAL, "group %s: unknown kind '%s'", g->id, kind);
+		if (strcmp(vmm, "strand") && strcmp(vmm, "qemu"))
+			return errbuf_set(err, -EINVAL, "group %s: unknown vmm '%s'", g->id, vmm);
+		x->vmm = strcmp(vmm, "qemu") ? VMM_STRAND : VMM_QEMU;
+		if (x->kind == KIND_MICRO && x->vmm == VMM_QEMU)
+			return errbuf_set(err, -EINVAL, "group %s: micro-guests run on strand only",
+					  g->id);
+		x->is_strand = x->kind != KIND_FLOOR && x->vmm == VMM_STRAND;
+		x->loops = g->loops ? g->loops : 20000;
+		/* Duplicates (e.g. {cpus} = 1 next to 1) are dropped. */
+		for (size_t k = first; k < *n; k++)
+			if (!strcmp((*v)[k].name, x->name))
+				goto skip;
+		if ((x->vmm == VMM_QEMU && !ctx->peer_qemu) || (ctx->strand_only && !x->is_strand))
+			goto skip;
+		if ((ret = add_args(x, g->args, ctx, err)))
+			return ret;
+		if (vd && (ret = add_args(x, vd->args, ctx, err)))
+			return ret;
+		if (value) {
+			char arg[512];
+
+			snprintf(arg, sizeof(arg), "%s %s", g->knob, value);
+			if ((ret = add_args(x, arg, ctx, err)))
+				return ret;
+		}
+		for (unsigned m = 0; g->metrics && g->metrics[m].name; m++) {
+			struct msource *s = &x->src[x->nsrc];
+
+			if (x->nsrc >= VARIANT_MAX_METRICS)
+				return errbuf_set(err, -EINVAL, "group %s: too many metrics",
+						  g->id);
+			s->m = &g->metrics[m];
+			if (!lookup_source(sources, s->m->name, s->src, sizeof(s->src)))
+				snprintf(s->src, sizeof(s->src), "%s",
+					 default_source(x->kind, s->m->name));
+			x->nsrc++;
+		}
+		if (!x->nsrc)
+			return errbuf_set(err, -EINVAL, "group %s: no metrics", g->id);
+		if ((ret = parse_targets(x, g->targets, err)))
+			return ret;
+		(*n)++;
+		count++;
+		continue;
+	skip:
+		for (unsigned k = 0; k < x->nargs; k++)
+			free(x->args[k]);
+	}
+	if ((ret = cross_all(v, n, cap, first, g->matrix, ctx, err)))
+		return ret;
+	return cross_all(v, n, cap, first, ctx->matrix, ctx, err);
+}
+
+int suite_expand(const struct suite_def *s, struct expand_ctx *ctx, struct variant **out, size_t *n,
+		 struct errbuf *err)
+{
+	size_t cap = 0;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (unsigned i = 0; s->groups && s->groups[i].id; i++)
+		if ((ret = expand_group(&s->groups[i], ctx, out, n, &cap, err)))
+			break;
+	if (ret) {
+		variants_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+void variants_free(struct variant *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < v[i].nargs; k++)
+			free(v[i].args[k]);
+	free(v);
+}
+
+/* ---- scenario files ---- */
+
+static const char *jstr(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* A string, or an array of strings joined with spaces (kept alive in *keep's tree). */
+static const char *jargs(json_object *o, const char *k, json_object *pool)
+{
+	json_object *v;
+	char buf[4096] = "";
+	size_t len = 0;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return NULL;
+	if (!json_object_is_type(v, json_type_array))
+		return json_object_get_string(v);
+	for (size_t i = 0; i < json_object_array_length(v); i++)
+		len += (size_t)snprintf(buf + len, len < sizeof(buf) ? sizeof(buf) - len : 0,
+					"%s%s", i ? " " : "",
+					json_object_get_string(json_object_array_get_idx(v, i)));
+	v = json_object_new_string(buf);
+	json_object_array_add(pool, v);
+	return json_object_get_string(v);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n + 1, size);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+static int parse_group(json_object *go, struct group_def *g, json_object *pool, struct errbuf *err)
+{
+	json_object *arr, *mx;
+
+	g->id = jstr(go, "id");
+	if (!g->id)
+		return errbuf_set(err, -EINVAL, "scenario: a group needs an \"id\"");
+	g->title = jstr(go, "title") ? jstr(go, "title") : g->id;
+	g->kind = jstr(go, "kind");
+	g->vmm = jstr(go, "vmm");
+	g->args = jargs(go, "args", pool);
+	g->sources = jstr(go, "sources");
+	g->knob = jstr(go, "knob");
+	g->targets = jstr(go, "targets");
+	if (json_object_object_get_ex(go, "loops", &arr))
+		g->loops = (unsigned)json_object_get_int(arr);
+	if (!json_object_object_get_ex(go, "metrics", &arr) ||
+	    !json_object_is_type(arr, json_type_array) || !json_object_array_length(arr))
+		return errbuf_set(err, -EINVAL, "scenario group %s: \"metrics\" must be a list",
+				  g->id);
+	{
+		size_t n = json_object_array_length(arr);
+		struct metric_def *m = xcalloc(n, sizeof(*m));
+
+		for (size_t i = 0; i < n; i++) {
+			json_object *mo = json_object_array_get_idx(arr, i);
+			const char *better = jstr(mo, "better");
+
+			m[i].name = jstr(mo, "name");
+			m[i].title = jstr(mo, "title") ? jstr(mo, "title") : m[i].name;
+			m[i].unit = jstr(mo, "unit") ? jstr(mo, "unit") : "";
+			m[i].higher_better = better && !strcmp(better, "higher");
+			if (!m[i].name ||
+			    (better && strcmp(better, "higher") && strcmp(better, "lower")))
+				return errbuf_set(err, -EINVAL,
+						  "scenario group %s: metric %zu needs a name and "
+						  "better: lower|higher",
+						  g->id, i);
+			if (jstr(mo, "source")) {
+				/* "source" on the metric: fold it into the group's sources. */
+				char buf[2048];
+				json_object *s;
+
+				snprintf(buf, sizeof(buf), "%s%s%s=%s",
+					 g->sources ? g->sources : "", g->sources ? ";" : "",
+					 m[i].name, jstr(mo, "source"));
+				s = json_object_new_string(buf);
+				json_object_array_add(pool, s);
+				g->sources = json_object_get_string(s);
+			}
+		}
+		g->metrics = m;
+	}
+	if (json_object_object_get_ex(go, "variants", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		struct variant_def *v = xcalloc(n, sizeof(*v));
+
+		for (size_t i = 0; i < n; i++) {
+			json_object *vo = json_object_array_get_idx(arr, i);
+
+			v[i].name = jstr(vo, "name");
+			v[i].args = jargs(vo, "args", pool);
+			v[i].kind = jstr(vo, "kind");
+			v[i].vmm = jstr(vo, "vmm");
+			v[i].sources = jstr(vo, "sources");
+			if (!v[i].name)
+				return errbuf_set(err, -EINVAL,
+						  "scenario group %s: variant %zu needs a name",
+						  g->id, i);
+		}
+		g->variants = v;
+	}
+	if (json_object_object_get_ex(go, "values", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		const char **vals = xcalloc(n, sizeof(*vals));
+
+		for (size_t i = 0; i < n; i++)
+			vals[i] = json_object_get_string(json_object_array_get_idx(arr, i));
+		g->values = vals;
+		if (!g->knob)
+			return errbuf_set(err, -EINVAL, "scenario group %s: values without a knob",
+					  g->id);
+	}
+	if (json_object_object_get_ex(go, "matrix", &mx)) {
+		char buf[2048] = "";
+		size_t len = 0;
+		json_object *s;
+
+		if (!json_object_is_type(mx, json_type_object))
+			return errbuf_set(
+				err, -EINVAL,
+				"scenario group %s: \"matrix\" must be an object of lists", g->id);
+		json_object_object_foreach(mx, key, val)
+		{
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+						"%s%s=", len ? ";" : "", key);
+			for (size_t i = 0; json_object_is_type(val, json_type_array) &&
+					   i < json_object_array_length(val) && len < sizeof(buf);
+			     i++)
+				len += (size_t)snprintf(
+					buf + len, sizeof(buf) - len, "%s%s", i ? "," : "",
+					json_object_get_string(json_object_array_get_idx(val, i)));
+			if (len >= sizeof(buf))
+				return errbuf_set(err, -EINVAL,
+						  "scenario group %s: matrix too long", g->id);
+		}
+		s = json_object_new_string(buf);
+		json_object_array_add(pool, s);
+		g->matrix = json_object_get_string(s);
+	}
+	return 0;
+}
+
+int scenario_load(const char *path, struct suite_def **out, size_t *n, json_object **keep,
+		  struct errbuf *err)
+{
+	json_object *root = json_object_from_file(path), *suites, *pool;
+	struct suite_def *s;
+	size_t ns;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	*keep = NULL;
+	if (!root)
+		return errbuf_set(err, -EINVAL, "--scenario %s: %s", path,
+				  json_util_get_last_err());
+	if (!json_object_object_get_ex(root, "suites", &suites) ||
+	    !json_object_is_type(suites, json_type_array)) {
+		json_object_put(root);
+		return errbuf_set(err, -EINVAL, "--scenario %s: \"suites\" must be a list", path);
+	}
+	pool = json_object_new_array();
+	json_object_object_add(root, "_strings", pool);
+	ns = json_object_array_length(suites);
+	s = xcalloc(ns, sizeof(*s));
+	*out = s;
+	*n = ns;
+	*keep = root;
+	for (size_t i = 0; i < ns; i++) {
+		json_object *so = json_object_array_get_idx(suites, i), *v, *groups;
+		size_t ng;
+		struct group_def *g;
+
+		s[i].name = jstr(so, "name");
+		if (!s[i].name)
+			return errbuf_set(err, -EINVAL, "--scenario %s: suite %zu needs a name",
+					  path, i);
+		s[i].description = jstr(so, "description") ? jstr(so, "description") : "";
+		s[i].reps = json_object_object_get_ex(so, "reps", &v) ?
+				    (unsigned)json_object_get_int(v) :
+				    10;
+		s[i].warmup = json_object_object_get_ex(so, "warmup", &v) ?
+				      (unsigned)json_object_get_int(v) :
+				      1;
+		if (!json_object_object_get_ex(so, "groups", &groups) ||
+		    !json_object_is_type(groups, json_type_array))
+			return errbuf_set(err, -EINVAL, "--scenario %s: suite %s needs \"groups\"",
+					  path, s[i].name);
+		ng = json_object_array_length(groups);
+		g = xcalloc(ng, sizeof(*g));
+		s[i].groups = g;
+		for (size_t k = 0; k < ng; k++)
+			if ((ret = parse_group(json_object_array_get_idx(groups, k), &g[k], pool,
+					       err)))
+				return ret;
+		if (json_object_object_get_ex(so, "ratios", &v) &&
+		    json_object_is_type(v, json_type_array)) {
+			size_t nr = json_object_array_length(v);
+			struct ratio_def *r = xcalloc(nr, sizeof(*r));
+
+			for (size_t k = 0; k < nr; k++) {
+				json_object *ro = json_object_array_get_idx(v, k);
+
+				r[k].name = jstr(ro, "name");
+				r[k].num = jstr(ro, "num");
+				r[k].den = jstr(ro, "den");
+				if (!r[k].name || !r[k].num || !r[k].den)
+					return errbuf_set(
+						err, -EINVAL,
+						"--scenario %s: a ratio needs name, num, den",
+						path);
+			}
+			s[i].ratios = r;
+		}
+	}
+	return 0;
+}
+
+void scenario_free(struct suite_def *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		for (unsigned k = 0; s[i].groups && s[i].groups[k].id; k++) {
+			free((void *)s[i].groups[k].metrics);
+			free((void *)s[i].groups[k].variants);
+			free((void *)s[i].groups[k].values);
+		}
+		free((void *)s[i].groups);
+		free((void *)s[i].ratios);
+	}
+	free(s);
+}
+
+int suite_custom(const char *args, const char *const *metrics, size_t nmetrics,
+		 struct suite_def **out, struct errbuf *err)
+{
+	struct suite_def *s = xcalloc(1, sizeof(*s));
+	struct group_def *g = xcalloc(1, sizeof(*g));
+	struct metric_def *m = xcalloc(nmetrics, sizeof(*m));
+	char *sources = xcalloc(1, 4096);
+	size_t len = 0;
+
+	*out = s;
+	s->name = "custom";
+	s->description = "a comparison given on the command line";
+	s->reps = 10;
+	s->warmup = 1;
+	s->groups = g;
+	g->id = "custom";
+	g->title = args;
+	g->args = args;
+	g->metrics = m;
+	g->sources = sources;
+	/* NAME=SOURCE[:UNIT[:higher|lower]] */
+	for (size_t i = 0; i < nmetrics; i++) {
+		char *spec = strdup(metrics[i]), *eq, *c1, *c2;
+
+		if (!spec)
+			return -ENOMEM;
+		eq = strchr(spec, '=');
+		c1 = strchr(eq ? eq : spec, ':');
+		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c1)
+			*c1 = '\0';
+		if (c2)
+			*c2 = '\0';
+		if (eq)
+			*eq = '\0';
+		m[i].name = spec;
+		m[i].title = spec;
+		m[i].unit = c1 ? c1 + 1 : "";
+		m[i].higher_better = c2 && !strcmp(c2 + 1, "higher");
+		if (c2 && strcmp(c2 + 1, "higher") && strcmp(c2 + 1, "lower"))
+			return errbuf_set(err, -EINVAL, "--metric %s: expected :higher or :lower",
+					  metrics[i]);
+		len += (size_t)snprintf(sources + len, len < 4096 ? 4096 - len : 0, "%s%s=%s",
+					i ? ";" : "", spec, eq ? eq + 1 : spec);
+	}
+	return 0;
+}

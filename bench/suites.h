@@ -1,0 +1,158 @@
+/*
+ * suites.h - what `strand bench` measures, as data. A suite is a list of groups; a group is
+ * a set of variants compared with each other (threading presets, scheduling strategies, vCPU
+ * counts, VMMs), run the same way on the same guest, and the metrics read from each run.
+ * Adding a preset or a strategy to a comparison is one line in suites.c; a JSON scenario file
+ * (docs/bench.md) defines more suites in the same shape; --matrix crosses any suite with knob
+ * values from the command line.
+ *
+ * Variant kinds:
+ *   micro       strand run ARGS (an embedded micro-guest); metrics from its --results-json
+ *   flat-start  the flat guest (bench/flatimg.h) with no loop, under strand or QEMU: time from
+ *               spawn to its first byte on stdout, then VmRSS and Pss while it sits halted
+ *   flat-rt     the same guest with `loops` port writes, minus the one without, per write
+ *   floor       strand-kvm-floor ARGS --json: the bare KVM_RUN loop
+ *
+ * Metric sources ("metric=source;..." per group, overridable per variant):
+ *   NAME             a value result of the micro-guest (mean over vCPUs)
+ *   NAME.STAT        its samples pooled over vCPUs: p50 p90 p99 mean min max
+ *   $wall_ms         spawn to exit of the strand process (micro)
+ *   $startup_ms $rss_kib $pss_kib   flat-start
+ *   $exit_ns         flat-rt and floor
+ *   $share_dev       largest |share - target| of vCPU thread run time (with targets)
+ *
+ * Main thread.
+ */
+#ifndef STRAND_BENCH_SUITES_H
+#define STRAND_BENCH_SUITES_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bench/doc.h"
+#include "util/errbuf.h"
+
+enum run_kind {
+	KIND_MICRO = 0,
+	KIND_FLAT_START,
+	KIND_FLAT_RT,
+	KIND_FLOOR,
+};
+
+enum vmm_kind {
+	VMM_STRAND = 0,
+	VMM_QEMU,
+};
+
+struct metric_def {
+	const char *name;
+	const char *title; /* "PIO exit round trip" */
+	const char *unit;  /* display unit of the value */
+	bool higher_better;
+};
+
+struct variant_def {
+	const char *name;
+	const char *args;    /* appended to the group's args (space separated) */
+	const char *kind;    /* NULL: the group's */
+	const char *vmm;     /* NULL: the group's */
+	const char *sources; /* NULL: the group's */
+};
+
+struct group_def {
+	const char *id;
+	const char *title;
+	const char *kind; /* micro (default), flat-start, flat-rt, floor */
+	const char *vmm;  /* strand (default) or qemu */
+	const char *args;
+	const char *sources;
+	const struct metric_def *metrics;   /* ends with a NULL name */
+	const struct variant_def *variants; /* ends with a NULL name; may be NULL */
+	const char *knob;		    /* with values: one variant per value */
+	const char *const *values;	    /* ends with NULL */
+	const char *matrix;		    /* "knob=v1,v2;knob=..." crossed with the variants */
+	const char *targets;		    /* vCPU shares: "equal" or "0.5,0.25,0.25" */
+	unsigned loops;			    /* flat-rt: port writes per run (default 20000) */
+};
+
+struct ratio_def {
+	const char *name;
+	const char *num, *den; /* "group/variant/metric" */
+};
+
+struct suite_def {
+	const char *name;
+	const char *description;
+	unsigned reps, warmup;
+	const struct group_def *groups; /* ends with a NULL id */
+	const struct ratio_def *ratios; /* ends with a NULL name; may be NULL */
+};
+
+#define VARIANT_MAX_ARGS    64
+#define VARIANT_MAX_METRICS 8
+#define VARIANT_MAX_TARGETS 64
+
+struct msource {
+	const struct metric_def *m;
+	char src[64];
+};
+
+/* One expanded variant of a suite, with its run state. */
+struct variant {
+	const struct group_def *g;
+	char group[64], name[128];
+	enum run_kind kind;
+	enum vmm_kind vmm;
+	bool is_strand; /* runs the strand under test: crossed by --matrix, A/B-able */
+	char *args[VARIANT_MAX_ARGS];
+	unsigned nargs;
+	struct msource src[VARIANT_MAX_METRICS];
+	unsigned nsrc;
+	unsigned loops;
+	double targets[VARIANT_MAX_TARGETS];
+	unsigned ntargets;
+	bool equal_targets;
+
+	struct series *series[VARIANT_MAX_METRICS]; /* in the document, per metric */
+	enum series_status status;
+	char note[256];
+	unsigned runs;
+	double run_s; /* total wall time of its runs (for the ETA) */
+	bool reported;
+};
+
+struct expand_ctx {
+	unsigned cpus;
+	const char *matrix; /* from --matrix, joined with ';' (NULL: none) */
+	const char *disk;   /* path substituted for {disk} */
+	const char *tmp;    /* {tmp} */
+	bool peer_qemu;	    /* include QEMU variants */
+	bool strand_only;   /* only variants that run the strand under test (ab) */
+	bool need_disk;	    /* out: a variant uses {disk} */
+};
+
+extern const struct suite_def *const builtin_suites[];
+
+const struct suite_def *suite_find(const char *name, const struct suite_def *const *extra,
+				   size_t nextra);
+/* Expand a suite into variants (*out malloc'd). */
+int suite_expand(const struct suite_def *s, struct expand_ctx *ctx, struct variant **out, size_t *n,
+		 struct errbuf *err);
+void variants_free(struct variant *v, size_t n);
+
+/*
+ * Parse a scenario file: {"suites": [suite, ...]} in the shape of suite_def (docs/bench.md).
+ * The definitions point into *keep, which the caller releases after use.
+ */
+int scenario_load(const char *path, struct suite_def **out, size_t *n, json_object **keep,
+		  struct errbuf *err);
+void scenario_free(struct suite_def *s, size_t n);
+
+/* A suite from the command line: --args, --metric, --matrix. */
+int suite_custom(const char *args, const char *const *metrics, size_t nmetrics,
+		 struct suite_def **out, struct errbuf *err);
+
+const char *run_kind_name(enum run_kind k);
+
+#endif
