@@ -19,6 +19,7 @@
 
 _Static_assert(sizeof(struct sg_boot_info) <= SG_BOOT_INFO_SIZE, "boot info too large");
 _Static_assert(sizeof(struct sg_percpu) <= SG_PERCPU_SIZE, "percpu too large");
+_Static_assert(sizeof(struct sg_percpu) <= SG_PERCPU_OFF_STEAL, "percpu overlaps steal time");
 _Static_assert(offsetof(struct sg_percpu, irq_total) == SG_PERCPU_OFF_IRQ_TOTAL, "asm offset");
 _Static_assert(offsetof(struct sg_percpu, last_vector) == SG_PERCPU_OFF_LAST_VECTOR, "asm offset");
 _Static_assert(offsetof(struct sg_percpu, irq_count) == SG_PERCPU_OFF_IRQ_COUNT, "asm offset");
@@ -176,8 +177,12 @@ static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, uint8_t dpl, 
 	s->db = !code;
 }
 
+/* KVM's steal-time MSR (MSR_KVM_STEAL_TIME) and its CPUID bit (KVM_FEATURE_STEAL_TIME). */
+#define MSR_KVM_STEAL_TIME_NUM	   0x4b564d03
+#define KVM_FEATURE_STEAL_TIME_BIT 5
+
 static int setup_vcpu(struct vm *vm, struct vcpu *vcpu, const struct sg_image_hdr *hdr,
-		      const struct layout *lo, unsigned cpl)
+		      const struct layout *lo, unsigned cpl, bool steal)
 {
 	unsigned i = vcpu->index;
 	uint64_t percpu = lo->percpu_base + i * lo->percpu_stride;
@@ -243,6 +248,14 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu, const struct sg_image_hd
 	ret = vcpu_reset_msrs(vcpu);
 	if (ret < 0)
 		return ret;
+	if (steal) {
+		/* Register the steal-time record for the guest (its kernel would do it itself). */
+		struct kvm_msr_entry e = { .index = MSR_KVM_STEAL_TIME_NUM,
+					   .data = (percpu + SG_PERCPU_OFF_STEAL) | 1 };
+
+		if (vcpu_set_msrs_tolerant(vcpu, &e, 1) > 0)
+			log_debug("vcpu%u: steal time refused", vcpu->index);
+	}
 
 	/* Software-enable the LAPIC; LINT0 (ExtINT) masked, LINT1 is NMI. */
 	ret = vcpu_get_lapic(vcpu, &lapic);
@@ -678,6 +691,8 @@ int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out
 	g->print_opaque = o->print_opaque;
 	g->tsc_khz = vm->vcpus[0]->tsc_khz;
 	g->hotplug_base = lo.hotplug_base;
+	g->percpu_base = lo.percpu_base;
+	g->percpu_stride = lo.percpu_stride;
 	g->hotplug_size = HOTPLUG_SIZE;
 	g->hotplug = calloc(vm->nr_vcpus, sizeof(*g->hotplug));
 	if (!g->hotplug) {
@@ -727,7 +742,7 @@ int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out
 	}
 
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		ret = setup_vcpu(vm, vm->vcpus[i], &hdr, &lo, o->cpl);
+		ret = setup_vcpu(vm, vm->vcpus[i], &hdr, &lo, o->cpl, o->steal_time);
 		if (ret) {
 			*why = "setting up a vCPU's registers failed";
 			goto err;

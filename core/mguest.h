@@ -48,6 +48,7 @@ struct mguest_opts {
 	size_t image_size;
 	const char *args; /* "key=value,..." or NULL */
 	unsigned cpl;	  /* 0 or 3 */
+	bool steal_time;  /* register each vCPU's KVM steal-time record (PV steal time on) */
 	/* Devices to describe in the boot info (their IOAPIC pins are routed to vCPU 0). */
 	unsigned ndevices;
 	const struct sg_device *devices;
@@ -69,6 +70,7 @@ struct mguest {
 	unsigned nresults, cap_results;	     /* [lock] */
 	uint64_t total_samples;		     /* [lock] bounded: the guest controls counts */
 	uint64_t hotplug_base, hotplug_size; /* immutable */
+	uint64_t percpu_base, percpu_stride; /* immutable: vCPU i's area */
 	struct mguest_hotplug *hotplug;	     /* per vCPU: a pending MEM_ADD/REMOVE (vCPU thread) */
 	uint64_t hotplugged[64];	     /* [lock] gpa of regions added (0: free slot) */
 	uint64_t mem_adds, mem_removes;	     /* [lock] */

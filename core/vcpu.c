@@ -43,6 +43,8 @@ int vcpu_create(struct vm *vm, unsigned index, uint32_t apic_id, struct vcpu **o
 		ret = -errno;
 		goto err_close;
 	}
+	if (!vm->kvm->has_binary_stats || kvm_stats_open(&vcpu->kstats, vcpu->fd))
+		vcpu->kstats.fd = -1;
 	if (vm->kvm->has_tsc_khz) {
 		int khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
 
@@ -61,6 +63,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 {
 	if (!vcpu)
 		return;
+	if (vcpu->kstats.fd >= 0)
+		kvm_stats_close(&vcpu->kstats);
 	munmap(vcpu->run, vcpu->run_size);
 	close(vcpu->fd);
 	free(vcpu);
@@ -353,6 +357,33 @@ static bool vcpu_wait_runnable(struct vm *vm, struct vcpu *vcpu)
 	return run;
 }
 
+/* Before the thread goes (its /proc entry with it): what the host scheduler gave it. */
+static void record_accounting(struct vcpu *vcpu)
+{
+	char buf[4096];
+	unsigned long long a, b, c;
+	FILE *f = fopen("/proc/thread-self/schedstat", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu %llu", &a, &b, &c) == 3) {
+			vcpu->stats.run_ns = a;
+			vcpu->stats.delay_ns = b;
+			vcpu->stats.timeslices = c;
+		}
+		fclose(f);
+	}
+	f = fopen("/proc/thread-self/status", "re");
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f)) {
+		if (sscanf(buf, "voluntary_ctxt_switches: %llu", &a) == 1)
+			vcpu->stats.voluntary_cs = a;
+		else if (sscanf(buf, "nonvoluntary_ctxt_switches: %llu", &a) == 1)
+			vcpu->stats.involuntary_cs = a;
+	}
+	fclose(f);
+}
+
 void *vcpu_thread_main(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -375,6 +406,7 @@ void *vcpu_thread_main(void *arg)
 		vcpu_handle_exit(vcpu);
 		vcpu_run_deferred(vcpu);
 	}
+	record_accounting(vcpu);
 	vm_vcpu_loop_exit(vm, vcpu);
 	tls_vcpu = NULL;
 	return NULL;

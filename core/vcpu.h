@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "core/exit.h"
+#include "core/kvmstats.h"
 #include "sched/thread.h"
 #include "util/compiler.h"
 
@@ -24,6 +25,9 @@ struct vcpu_stats {
 	uint64_t exits[EXIT_KIND_COUNT];
 	uint64_t io_unassigned, mmio_unassigned;
 	uint64_t assists; /* instructions completed for KVM (PVM hosts) */
+	/* The thread's own accounting, recorded by it when it leaves its run loop. */
+	uint64_t run_ns, delay_ns, timeslices; /* /proc/thread-self/schedstat */
+	uint64_t voluntary_cs, involuntary_cs; /* context switches */
 };
 
 struct vcpu {
@@ -45,7 +49,8 @@ struct vcpu {
 	/* vCPU thread only: work a handler left for after its dispatch (see vcpu_defer). */
 	void (*deferred_fn)(void *arg);
 	void *deferred_arg;
-	void *guest; /* loader's per-vCPU data; owned by the loader */
+	void *guest;		 /* loader's per-vCPU data; owned by the loader */
+	struct kvm_stats kstats; /* KVM's binary stats for this vCPU (fd -1 if none) */
 };
 
 int __must_check vcpu_create(struct vm *vm, unsigned index, uint32_t apic_id, struct vcpu **out);

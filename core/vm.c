@@ -450,3 +450,12 @@ int vm_ioapic_route(struct vm *vm, uint32_t gsi, uint8_t vector, uint8_t dest_ap
 		return -errno;
 	return 0;
 }
+
+int vm_enable_cap(struct vm *vm, uint32_t cap, uint64_t arg0)
+{
+	struct kvm_enable_cap c = { .cap = cap, .args = { arg0 } };
+
+	if (ioctl(vm->fd, KVM_ENABLE_CAP, &c) < 0)
+		return -errno;
+	return 0;
+}

@@ -156,6 +156,9 @@ int __must_check vm_ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len
  */
 int __must_check vm_ioapic_route(struct vm *vm, uint32_t gsi, uint8_t vector, uint8_t dest_apic_id);
 
+/* KVM_ENABLE_CAP on the VM with one argument (halt polling, exit disabling). */
+int __must_check vm_enable_cap(struct vm *vm, uint32_t cap, uint64_t arg0);
+
 /* KVM irqfd: writing fd raises gsi (edge). assign=false removes it. */
 int __must_check vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign);
 

@@ -17,6 +17,7 @@
 #include "core/elf.h"
 #include "core/msr.h"
 #include "core/x86boot.h"
+#include <linux/kvm_para.h>
 #include "core/flat.h"
 #include "core/guest/abi.h"
 #include "core/guest/embedded.h"
@@ -119,6 +120,8 @@ static int load_linux(struct machine *m, struct errbuf *err)
 		kernel = kpath;
 		initrd = ipath;
 	}
+	snprintf(m->kernel_path, sizeof(m->kernel_path), "%s", kernel);
+	kernel = m->kernel_path;
 	ret = read_file(kernel, "--kernel", 512 * MiB, &m->image, &m->image_size, err);
 	if (ret)
 		return ret;
@@ -252,24 +255,54 @@ static int check_memory(struct machine *m, struct errbuf *err)
 				  fmt_size(host, b, sizeof(b)));
 	if (m->cfg.kind == GUEST_FLAT && m->cfg.mem_bytes < MiB)
 		return errbuf_set(err, -EINVAL, "--flat needs at least 1 MiB of guest RAM");
+	if (m->cfg.numa_set && numa_mem_check(&m->cfg.numa, err))
+		return -EINVAL;
 	return 0;
 }
 
+/* One RAM region: plain anonymous memory, or placed by --memory's NUMA and huge page options. */
+static int add_ram_region(struct machine *m, gpa_t gpa, uint64_t size, const char *name,
+			  struct errbuf *err)
+{
+	struct numa_mem_opts o = m->cfg.numa;
+	struct numa_mem_region r;
+	int ret;
+
+	if (!m->cfg.numa_set)
+		return memmap_add_ram(&m->vm->mem, gpa, size, name, 0, NULL);
+	o.size_bytes = size;
+	ret = numa_mem_map(&o, &r, err);
+	if (ret)
+		return ret;
+	ret = memmap_add(&m->vm->mem, gpa, size, r.hva, name, MEMMAP_F_OWNED, NULL);
+	if (ret)
+		munmap(r.hva, r.len_bytes);
+	return ret;
+}
+
 /* Guest RAM: below 3 GiB at 0, the rest from 4 GiB (the hole is MMIO). */
-static int add_ram(struct machine *m)
+static int add_ram(struct machine *m, struct errbuf *err)
 {
 	uint64_t low = MIN(m->cfg.mem_bytes, LOW_RAM_MAX);
-	int ret = memmap_add_ram(&m->vm->mem, 0, low, "ram-low", 0, NULL);
+	int ret = add_ram_region(m, 0, low, "ram-low", err);
 
 	if (ret || m->cfg.mem_bytes <= low)
 		return ret;
-	return memmap_add_ram(&m->vm->mem, HIGH_RAM_BASE, m->cfg.mem_bytes - low, "ram-high", 0,
-			      NULL);
+	return add_ram_region(m, HIGH_RAM_BASE, m->cfg.mem_bytes - low, "ram-high", err);
 }
 
+/* Micro-guest prints; with several VMs each chunk is tagged with its VM's name. */
 static void console_print(void *opaque, const char *s, size_t len)
 {
-	chardev_write(opaque, s, len);
+	struct machine *m = opaque;
+
+	if (m->tag_output) {
+		char tag[24];
+		int n = snprintf(tag, sizeof(tag), "[%s] ", m->cfg.name);
+
+		chardev_write(&m->console, tag, (size_t)n);
+	}
+	chardev_write(&m->console, s, len);
 }
 
 static void console_quit(void *opaque)
@@ -463,6 +496,35 @@ static int add_virtio(struct machine *m, pthread_mutex_t *big, struct errbuf *er
 	return 0;
 }
 
+/* KVM's own knobs for this VM: halt polling, exits handled in the guest (before the vCPUs). */
+static int apply_kvm_knobs(struct machine *m, struct errbuf *err)
+{
+	const struct machine_config *c = &m->cfg;
+	int ret;
+
+	if (c->halt_poll_set) {
+		if (!m->kvm.has_halt_poll)
+			return errbuf_set(err, -EINVAL,
+					  "--halt-poll: this KVM has no KVM_CAP_HALT_POLL");
+		ret = vm_enable_cap(m->vm, KVM_CAP_HALT_POLL, c->halt_poll_ns);
+		if (ret)
+			return errbuf_set(err, -EINVAL, "--halt-poll %llu: refused by KVM: %s",
+					  (unsigned long long)c->halt_poll_ns, strerror(-ret));
+	}
+	if (c->disable_exits) {
+		if ((c->disable_exits & (uint32_t)m->kvm.disable_exits_mask) != c->disable_exits)
+			return errbuf_set(
+				err, -EINVAL,
+				"--disable-exits: this KVM can disable only mask %#x, asked %#x",
+				m->kvm.disable_exits_mask, c->disable_exits);
+		ret = vm_enable_cap(m->vm, KVM_CAP_X86_DISABLE_EXITS, c->disable_exits);
+		if (ret)
+			return errbuf_set(err, -EINVAL, "--disable-exits: refused by KVM: %s",
+					  strerror(-ret));
+	}
+	return 0;
+}
+
 static int add_devices(struct machine *m, struct errbuf *err)
 {
 	pthread_mutex_t *big = m->cfg.threading.lock == LOCK_BIG ? &m->vm->big_lock : NULL;
@@ -560,6 +622,15 @@ static int load_linux_guest(struct machine *m, struct errbuf *err)
 	return 0;
 }
 
+/* Whether the guest has KVM's PV steal time (this KVM offers it and --pv did not remove it). */
+static bool steal_time_on(const struct machine *m)
+{
+	const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(m->kvm.cpuid, 0x40000001, 0);
+	uint32_t bit = 1u << KVM_FEATURE_STEAL_TIME;
+
+	return e && (e->eax & bit) && !(m->cfg.pv_clear & bit);
+}
+
 static int load_guest(struct machine *m, struct errbuf *err)
 {
 	const char *why = "?";
@@ -583,9 +654,10 @@ static int load_guest(struct machine *m, struct errbuf *err)
 			.args = m->cfg.guest_args,
 			.cpl = m->cfg.cpl,
 			.print = console_print,
-			.print_opaque = &m->console,
+			.print_opaque = m,
 			.ndevices = m->ndev,
 			.devices = m->devtab,
+			.steal_time = steal_time_on(m),
 		};
 
 		ret = mguest_setup(m->vm, &o, &m->mg, &why);
@@ -598,6 +670,12 @@ static int load_guest(struct machine *m, struct errbuf *err)
 }
 
 int machine_build(const struct machine_config *cfg, struct machine **out, struct errbuf *err)
+{
+	return machine_build_shared(cfg, NULL, out, err);
+}
+
+int machine_build_shared(const struct machine_config *cfg, struct ioloop *loop,
+			 struct machine **out, struct errbuf *err)
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	struct vm_opts vo;
@@ -662,11 +740,16 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 		errbuf_set(err, ret, "cannot create the VM: %s", strerror(-ret));
 		goto fail;
 	}
-	ret = add_ram(m);
+	err->msg[0] = '\0';
+	ret = add_ram(m, err);
 	if (ret) {
-		errbuf_set(err, ret, "cannot allocate guest RAM: %s", strerror(-ret));
+		if (!err->msg[0])
+			errbuf_set(err, ret, "cannot allocate guest RAM: %s", strerror(-ret));
 		goto fail;
 	}
+	ret = apply_kvm_knobs(m, err);
+	if (ret)
+		goto fail;
 	{
 		/* The CPU model: on PVM hosts hide what KVM cannot emulate at guest CPL 0. */
 		struct cpuid_opts copts = { 0 };
@@ -674,6 +757,8 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 
 		copts.pvm_safe = strcmp(model, "pvm-safe") == 0 ||
 				 (strcmp(model, "auto") == 0 && m->kvm.kind == KVM_KIND_PVM);
+		copts.pv_clear = cfg->pv_clear;
+		copts.pv_hints_set = cfg->pv_hints;
 		ret = vm_create_vcpus(m->vm, cfg->vcpus, cfg->topo_given ? &cfg->topo : NULL,
 				      &copts);
 	}
@@ -687,10 +772,15 @@ int machine_build(const struct machine_config *cfg, struct machine **out, struct
 	m->vm->hooks.opaque = &m->assists;
 
 	/* 3. The main loop (console input, signals, stop; device completions), devices, guest. */
-	ret = ioloop_create(&m->loop, "strand");
-	if (ret) {
-		errbuf_set(err, ret, "cannot create the main loop: %s", strerror(-ret));
-		goto fail;
+	if (loop) {
+		m->loop = loop; /* several VMs share one main loop (run.c) */
+	} else {
+		ret = ioloop_create(&m->loop, "strand");
+		if (ret) {
+			errbuf_set(err, ret, "cannot create the main loop: %s", strerror(-ret));
+			goto fail;
+		}
+		m->loop_owned = true;
 	}
 	ret = add_devices(m, err);
 	if (!ret)
@@ -739,10 +829,51 @@ static void on_timeout(void *opaque)
 	vm_request_stop(m->vm, VM_STOP_TIMEOUT, 124);
 }
 
+int machine_start(struct machine *m, const struct thread_placement *const *vcpu_pl,
+		  const struct thread_placement *const *io_pl, bool console_input)
+{
+	int ret;
+
+	if (console_input) {
+		ret = chardev_attach_input(&m->console, m->loop, &machine_console_ops, m);
+		if (ret)
+			log_warn("console input unavailable: %s", strerror(-ret));
+	}
+	for (unsigned i = 0; i < m->niothreads; i++) {
+		ret = iothread_start(&m->iothreads[i], io_pl ? io_pl[i] : NULL);
+		if (ret) {
+			log_error("cannot start iothread %s: %s", m->iothreads[i].opts.name,
+				  strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vm_start(m->vm, vcpu_pl);
+	if (ret) {
+		log_error("cannot start the vCPU threads: %s", strerror(-ret));
+		return ret;
+	}
+	m->running = true;
+	if (m->churn_hz && churn_start(&m->churn, m->vm, m->churn_hz, m->churn_target))
+		log_warn("--map-churn: cannot start the churn thread");
+	return 0;
+}
+
+int machine_finish(struct machine *m)
+{
+	churn_stop(&m->churn);
+	vm_join(m->vm);
+	for (unsigned i = 0; i < m->niothreads; i++)
+		iothread_stop(&m->iothreads[i]);
+	m->stop_ns = now_ns();
+	m->running = false;
+	chardev_detach_input(&m->console);
+	chardev_restore_tty();
+	return vm_exit_status(m->vm);
+}
+
 int machine_run(struct machine *m)
 {
 	sigset_t set;
-	int ret;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -760,34 +891,12 @@ int machine_run(struct machine *m)
 		log_error("cannot arm --timeout");
 		return 4;
 	}
-	ret = chardev_attach_input(&m->console, m->loop, &machine_console_ops, m);
-	if (ret)
-		log_warn("console input unavailable: %s", strerror(-ret));
-	for (unsigned i = 0; i < m->niothreads; i++) {
-		ret = iothread_start(&m->iothreads[i], NULL);
-		if (ret) {
-			log_error("cannot start iothread %s: %s", m->iothreads[i].opts.name,
-				  strerror(-ret));
-			return 4;
-		}
-	}
-	ret = vm_start(m->vm, NULL);
-	if (ret) {
-		log_error("cannot start the vCPU threads: %s", strerror(-ret));
+	if (machine_start(m, NULL, NULL, true)) {
 		vm_join(m->vm);
 		return 4;
 	}
-	if (m->churn_hz && churn_start(&m->churn, m->vm, m->churn_hz, m->churn_target))
-		log_warn("--map-churn: cannot start the churn thread");
 	ioloop_run(m->loop);
-	churn_stop(&m->churn);
-	vm_join(m->vm);
-	for (unsigned i = 0; i < m->niothreads; i++)
-		iothread_stop(&m->iothreads[i]);
-	m->stop_ns = now_ns();
-	chardev_detach_input(&m->console);
-	chardev_restore_tty();
-	return vm_exit_status(m->vm);
+	return machine_finish(m);
 }
 
 void machine_destroy(struct machine *m)
@@ -827,7 +936,8 @@ void machine_destroy(struct machine *m)
 	/* Device handlers are gone from the loops; now the loops themselves. */
 	for (unsigned i = 0; i < m->niothreads; i++)
 		iothread_destroy(&m->iothreads[i]);
-	ioloop_destroy(m->loop);
+	if (m->loop_owned)
+		ioloop_destroy(m->loop);
 	if (m->sigfd >= 0)
 		close(m->sigfd);
 	vm_destroy(m->vm);

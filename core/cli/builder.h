@@ -39,6 +39,9 @@ struct machine {
 	bool kvm_open;
 	struct vm *vm;
 	struct ioloop *loop;
+	bool loop_owned;
+	bool tag_output; /* prefix guest prints with the VM's name (several VMs) */
+	bool running;
 	struct chardev console;
 	bool console_open;
 	struct serial com1;
@@ -64,7 +67,8 @@ struct machine {
 	unsigned ndev;
 	struct mguest *mg;
 
-	uint8_t *initrd; /* Linux: initramfs bytes */
+	char kernel_path[1024]; /* Linux: the kernel file (image_name points here) */
+	uint8_t *initrd;	/* Linux: initramfs bytes */
 	size_t initrd_size;
 	bool is_pvh; /* Linux: vmlinux with a PVH note (else bzImage) */
 	struct bzimage_info bz;
@@ -87,6 +91,17 @@ struct machine {
  * strand exits 2) with nothing of the VM created; another negative errno for a host failure.
  */
 int machine_build(const struct machine_config *cfg, struct machine **out, struct errbuf *err);
+/* The same, on a main loop the caller owns (several VMs in one process, run.c). */
+int machine_build_shared(const struct machine_config *cfg, struct ioloop *loop,
+			 struct machine **out, struct errbuf *err);
+/*
+ * Start the iothreads and vCPU threads with their placements (NULL: float), and read console
+ * input if asked. The caller runs the loop; machine_finish joins everything and returns the
+ * exit status.
+ */
+int machine_start(struct machine *m, const struct thread_placement *const *vcpu_pl,
+		  const struct thread_placement *const *io_pl, bool console_input);
+int machine_finish(struct machine *m);
 /* Run until the VM stops; returns strand's exit status (see vm_exit_status). */
 int machine_run(struct machine *m);
 void machine_destroy(struct machine *m);

@@ -7,6 +7,10 @@
 #include "core/cli/cli.h"
 #include "core/guest/abi.h"
 #include "devices/virtio/blk.h"
+#include <linux/kvm.h>
+#include <linux/kvm_para.h>
+#include <stdlib.h>
+
 #include "devices/churn.h"
 #include "iothreads/iothread.h"
 #include "util/log.h"
@@ -22,6 +26,9 @@ void config_defaults(struct machine_config *c)
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->console = "stdio";
 	threading_default(&c->threading);
+	c->weight = 256;
+	c->placement = PLACE_NONE;
+	sched_default(&c->sched);
 	c->kvm_path = "/dev/kvm";
 }
 
@@ -172,6 +179,19 @@ enum {
 	OPT_QUIET,
 	OPT_KVM,
 	OPT_LOG_LEVEL,
+	OPT_NAME,
+	OPT_WEIGHT,
+	OPT_CAP,
+	OPT_HALT_POLL,
+	OPT_DISABLE_EXITS,
+	OPT_PV,
+	OPT_PLACEMENT,
+	OPT_SCHED,
+	OPT_TOPOLOGY,
+	OPT_HOUSEKEEPING,
+	OPT_ALLOW_SMT,
+	OPT_STATS,
+	OPT_STATS_JSON,
 	OPT_KERNEL,
 	OPT_INITRD,
 	OPT_CMDLINE,
@@ -203,6 +223,19 @@ static const struct option run_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "kvm", required_argument, NULL, OPT_KVM },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "weight", required_argument, NULL, OPT_WEIGHT },
+	{ "cap", required_argument, NULL, OPT_CAP },
+	{ "halt-poll", required_argument, NULL, OPT_HALT_POLL },
+	{ "disable-exits", required_argument, NULL, OPT_DISABLE_EXITS },
+	{ "pv", required_argument, NULL, OPT_PV },
+	{ "placement", required_argument, NULL, OPT_PLACEMENT },
+	{ "sched", required_argument, NULL, OPT_SCHED },
+	{ "topology", required_argument, NULL, OPT_TOPOLOGY },
+	{ "housekeeping", required_argument, NULL, OPT_HOUSEKEEPING },
+	{ "allow-smt-sharing", no_argument, NULL, OPT_ALLOW_SMT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
@@ -220,7 +253,157 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static bool is_global_option(int opt)
+{
+	switch (opt) {
+	case OPT_SCHED:
+	case OPT_TOPOLOGY:
+	case OPT_HOUSEKEEPING:
+	case OPT_ALLOW_SMT:
+	case OPT_STATS:
+	case OPT_STATS_JSON:
+	case OPT_TIMEOUT:
+	case OPT_LOG_LEVEL:
+	case OPT_KVM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* "hlt,pause,mwait,cstate" or "all". */
+static int parse_disable_exits(const char *s, uint32_t *mask, struct errbuf *err)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} names[] = {
+		{ "mwait", KVM_X86_DISABLE_EXITS_MWAIT },
+		{ "hlt", KVM_X86_DISABLE_EXITS_HLT },
+		{ "pause", KVM_X86_DISABLE_EXITS_PAUSE },
+		{ "cstate", KVM_X86_DISABLE_EXITS_CSTATE },
+	};
+	char buf[64], *save = NULL, *tok;
+
+	*mask = 0;
+	if (strcmp(s, "all") == 0) {
+		*mask = KVM_X86_DISABLE_EXITS_MWAIT | KVM_X86_DISABLE_EXITS_HLT |
+			KVM_X86_DISABLE_EXITS_PAUSE | KVM_X86_DISABLE_EXITS_CSTATE;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",:", &save); tok; tok = strtok_r(NULL, ",:", &save)) {
+		unsigned i;
+
+		for (i = 0; i < ARRAY_SIZE(names); i++) {
+			if (strcmp(tok, names[i].name) == 0) {
+				*mask |= names[i].bit;
+				break;
+			}
+		}
+		if (i == ARRAY_SIZE(names))
+			return errbuf_set(
+				err, -EINVAL,
+				"--disable-exits: unknown exit '%s' (hlt, pause, mwait, cstate, all)",
+				tok);
+	}
+	return *mask ? 0 : errbuf_set(err, -EINVAL, "--disable-exits: nothing given");
+}
+
+/* "unhalt=off,steal-time=off,tlb-flush=off,sched-yield=off,send-ipi=off,realtime=on". */
+static int parse_pv(const char *s, struct machine_config *cfg, struct errbuf *err)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} features[] = {
+		{ "clocksource", 1u << KVM_FEATURE_CLOCKSOURCE2 },
+		{ "unhalt", 1u << KVM_FEATURE_PV_UNHALT },
+		{ "steal-time", 1u << KVM_FEATURE_STEAL_TIME },
+		{ "eoi", 1u << KVM_FEATURE_PV_EOI },
+		{ "tlb-flush", 1u << KVM_FEATURE_PV_TLB_FLUSH },
+		{ "send-ipi", 1u << KVM_FEATURE_PV_SEND_IPI },
+		{ "sched-yield", 1u << KVM_FEATURE_PV_SCHED_YIELD },
+		{ "poll-control", 1u << KVM_FEATURE_POLL_CONTROL },
+	};
+	struct opts o;
+	int ret = -EINVAL;
+
+	if (opts_parse(&o, s, NULL))
+		return errbuf_set(err, -EINVAL, "--pv: cannot parse '%s'", s);
+	for (unsigned i = 0; i < o.n; i++) {
+		const char *k = o.item[i].key;
+		bool on;
+		unsigned f;
+
+		if (parse_bool(o.item[i].val, &on)) {
+			errbuf_set(err, ret, "--pv %s=%s: expected on or off", k, o.item[i].val);
+			goto out;
+		}
+		if (strcmp(k, "realtime") == 0) {
+			cfg->pv_hints = on ? (1u << KVM_HINTS_REALTIME) : 0;
+			continue;
+		}
+		for (f = 0; f < ARRAY_SIZE(features); f++) {
+			if (strcmp(k, features[f].name) == 0)
+				break;
+		}
+		if (f == ARRAY_SIZE(features)) {
+			errbuf_set(
+				err, ret,
+				"--pv: unknown feature '%s' (clocksource, unhalt, steal-time, eoi, "
+				"tlb-flush, send-ipi, sched-yield, poll-control, realtime)",
+				k);
+			goto out;
+		}
+		if (on)
+			cfg->pv_clear &= ~features[f].bit;
+		else
+			cfg->pv_clear |= features[f].bit;
+	}
+	ret = 0;
+out:
+	opts_free(&o);
+	return ret;
+}
+
+/* "0-3:6:8-9" (':' separates items, as inside other options). */
+static int parse_cpus(const char *s, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	while (*s) {
+		char *end;
+		unsigned long a = strtoul(s, &end, 10), b;
+
+		if (end == s)
+			return -EINVAL;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtoul(s, &end, 10);
+			if (end == s || b < a)
+				return -EINVAL;
+		}
+		if (b >= CPU_SETSIZE)
+			return -ERANGE;
+		for (unsigned long c = a; c <= b; c++)
+			CPU_SET(c, set);
+		if (*end == ':' || *end == ',')
+			end++;
+		else if (*end)
+			return -EINVAL;
+		s = end;
+	}
+	return CPU_COUNT(set) ? 0 : -EINVAL;
+}
+
 int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errbuf *err)
+{
+	return cli_parse_run_mode(argc, argv, cfg, CLI_PARSE_ALL, err);
+}
+
+int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum cli_parse_mode mode,
+		       struct errbuf *err)
 {
 	unsigned guest_opts = 0;
 	int c;
@@ -231,8 +414,22 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 	while ((c = getopt_long(argc, argv, "+:", run_options, NULL)) != -1) {
 		const char *a = optarg;
 		enum log_level lvl;
+		uint32_t u32;
 		uint64_t v;
 
+		if (c != ':' && c != '?' && c != OPT_HELP) {
+			bool global = is_global_option(c);
+
+			if (mode == CLI_PARSE_VM && global)
+				return errbuf_set(
+					err, -EINVAL,
+					"%s applies to every VM: give it before the first --vm",
+					argv[optind - 1 - (optarg ? 1 : 0)]);
+			if (mode == CLI_PARSE_GLOBAL && !global)
+				return errbuf_set(err, -EINVAL,
+						  "%s belongs to one VM: give it after --vm",
+						  argv[optind - 1 - (optarg ? 1 : 0)]);
+		}
 		switch (c) {
 		case OPT_GUEST:
 			split_args(optarg, &cfg->guest, &cfg->guest_args);
@@ -264,9 +461,16 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 				return -EINVAL;
 			break;
 		case OPT_MEMORY:
-			if (parse_size(a, MiB, &v))
+			if (strchr(a, ',')) {
+				/* SIZE,policy=...,host-nodes=...,hugepages=...,prealloc=on */
+				if (numa_mem_parse(a, &cfg->numa, err))
+					return -EINVAL;
+				cfg->numa_set = true;
+				v = cfg->numa.size_bytes;
+			} else if (parse_size(a, MiB, &v)) {
 				return errbuf_set(err, -EINVAL, "--memory: cannot parse size '%s'",
 						  a);
+			}
 			if (v < CONFIG_MIN_MEM)
 				return errbuf_set(err, -EINVAL,
 						  "--memory: %s is below the 4 MiB minimum", a);
@@ -305,6 +509,85 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errb
 			cfg->map_churn = a;
 			break;
 		}
+		case OPT_NAME:
+			if (!*a || strlen(a) >= sizeof(cfg->name))
+				return errbuf_set(err, -EINVAL, "--name: 1 to %zu characters",
+						  sizeof(cfg->name) - 1);
+			snprintf(cfg->name, sizeof(cfg->name), "%s", a);
+			break;
+		case OPT_WEIGHT:
+			if (parse_u32(a, &u32) || u32 == 0 || u32 > 65535)
+				return errbuf_set(err, -EINVAL,
+						  "--weight: expected 1..65535, got '%s'", a);
+			cfg->weight = u32;
+			break;
+		case OPT_CAP:
+			if (parse_u32(a, &u32) || u32 == 0 || u32 > 100 * 1024)
+				return errbuf_set(
+					err, -EINVAL,
+					"--cap: expected a percentage of one CPU (1..), got '%s'",
+					a);
+			cfg->cap_pct = u32;
+			break;
+		case OPT_HALT_POLL:
+			if (parse_duration_ns(a, 1, &v) || v > 100000000ULL)
+				return errbuf_set(
+					err, -EINVAL,
+					"--halt-poll: expected 0..100ms (ns by default), got '%s'",
+					a);
+			cfg->halt_poll_set = true;
+			cfg->halt_poll_ns = v;
+			break;
+		case OPT_DISABLE_EXITS:
+			if (parse_disable_exits(a, &cfg->disable_exits, err))
+				return -EINVAL;
+			break;
+		case OPT_PV:
+			if (parse_pv(a, cfg, err))
+				return -EINVAL;
+			break;
+		case OPT_PLACEMENT:
+			if (strncmp(a, "cpus=", 5) == 0) {
+				if (parse_cpus(a + 5, &cfg->placement_cpus))
+					return errbuf_set(
+						err, -EINVAL,
+						"--placement cpus=%s: expected a list like 0-3:6",
+						a + 5);
+				cfg->placement = PLACE_EXPLICIT;
+				cfg->placement_cpus_set = true;
+			} else if (place_policy_parse(a, &cfg->placement) ||
+				   cfg->placement == PLACE_EXPLICIT) {
+				return errbuf_set(
+					err, -EINVAL,
+					"--placement: expected none, compact, scatter, numa or "
+					"cpus=LIST, got '%s'",
+					a);
+			}
+			break;
+		case OPT_SCHED:
+			if (sched_parse(a, &cfg->sched, err))
+				return -EINVAL;
+			break;
+		case OPT_TOPOLOGY:
+			cfg->topology = a;
+			break;
+		case OPT_HOUSEKEEPING:
+			if (parse_u32(a, &u32) || u32 > 1024)
+				return errbuf_set(err, -EINVAL,
+						  "--housekeeping: expected a CPU count, got '%s'",
+						  a);
+			cfg->housekeeping = u32;
+			break;
+		case OPT_ALLOW_SMT:
+			cfg->allow_smt = true;
+			break;
+		case OPT_STATS:
+			cfg->stats = true;
+			break;
+		case OPT_STATS_JSON:
+			cfg->stats = true;
+			cfg->stats_json = a;
+			break;
 		case OPT_KERNEL:
 			cfg->kernel = a;
 			cfg->kind = GUEST_LINUX;

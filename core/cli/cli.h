@@ -14,6 +14,19 @@
  * printed to stdout), or -EINVAL with err filled.
  */
 int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errbuf *err);
+
+/*
+ * With several VMs, `strand run [host options] --vm [VM options] --vm [VM options] ...`:
+ * host-wide options (--sched, --topology, --housekeeping, --allow-smt-sharing, --stats,
+ * --stats-json, --timeout, --log-level, --kvm) come first, each VM's after its --vm.
+ */
+enum cli_parse_mode {
+	CLI_PARSE_ALL = 0, /* one VM: every option */
+	CLI_PARSE_GLOBAL,  /* before the first --vm: host-wide options only */
+	CLI_PARSE_VM,	   /* after a --vm: that VM's options only */
+};
+int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum cli_parse_mode mode,
+		       struct errbuf *err);
 void cli_usage_run(void);
 
 /* "N" or "N,sockets=S,cores=C,threads=T". */

@@ -10,6 +10,9 @@
 #include <stdint.h>
 
 #include "core/cli/threading.h"
+#include "sched/numa_mem.h"
+#include "sched/place.h"
+#include "sched/strategy.h"
 #include "core/cpuid.h"
 #include "util/pubptr.h"
 
@@ -35,6 +38,7 @@ struct machine_config {
 	struct cpu_topology topo;
 	uint64_t mem_bytes;
 	const char *console;		   /* stdio | file:PATH | none */
+	bool console_no_input;		   /* another VM reads the terminal */
 	uint64_t timeout_ns;		   /* 0: none */
 	struct threading_config threading; /* --threading (and --map-lock, --big-lock) */
 	unsigned niothreads;
@@ -54,6 +58,29 @@ struct machine_config {
 	const char *linux_dir; /* where --linux finds it */
 	bool linux_bzimage;    /* --linux-boot bzimage (default PVH) */
 	const char *cpu_model; /* auto | host | pvm-safe */
+
+	/* Per VM: scheduling knobs and KVM knobs (docs/scheduling.md). */
+	char name[16];	  /* --name (default vmN) */
+	unsigned weight;  /* --weight: credit share (default 256) */
+	unsigned cap_pct; /* --cap: credit cap, % of one CPU (0: none) */
+	bool halt_poll_set;
+	uint64_t halt_poll_ns;	     /* --halt-poll */
+	uint32_t disable_exits;	     /* --disable-exits: KVM_X86_DISABLE_EXITS_* */
+	uint32_t pv_clear;	     /* --pv: KVM_FEATURE_* bits turned off */
+	uint32_t pv_hints;	     /* --pv realtime=on: KVM_HINTS_REALTIME */
+	enum place_policy placement; /* --placement for vCPUs and iothreads */
+	bool placement_cpus_set;
+	cpu_set_t placement_cpus; /* --placement cpus=LIST */
+	bool numa_set;
+	struct numa_mem_opts numa; /* --memory SIZE,policy=...: where guest RAM lives */
+
+	/* Host-wide settings (before the first --vm when there are several VMs). */
+	struct sched_config sched; /* --sched */
+	const char *topology;	   /* --topology: for placement (default: this host) */
+	unsigned housekeeping;	   /* --housekeeping N CPUs kept for the main thread */
+	bool allow_smt;		   /* --allow-smt-sharing */
+	bool stats;		   /* --stats */
+	const char *stats_json;	   /* --stats-json FILE */
 };
 
 void config_defaults(struct machine_config *c);

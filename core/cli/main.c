@@ -13,6 +13,7 @@
 #include "core/cli/hostcheck.h"
 #include "core/cli/plan.h"
 #include "core/cli/report.h"
+#include "core/cli/run.h"
 #include "core/guest/embedded.h"
 #include "core/mguest.h"
 #include "core/vm.h"
@@ -44,39 +45,6 @@ static int cmd_guests(void)
 	return 0;
 }
 
-static int cmd_run(int argc, char **argv)
-{
-	struct machine_config cfg;
-	struct machine *m;
-	struct errbuf err = { "" };
-	int ret, status;
-
-	ret = cli_parse_run(argc, argv, &cfg, &err);
-	if (ret == 1)
-		return 0;
-	if (ret) {
-		log_error("%s", err.msg);
-		return 2;
-	}
-	ret = machine_build(&cfg, &m, &err);
-	if (ret) {
-		log_error("%s", err.msg);
-		return ret == -EINVAL ? 2 : 4;
-	}
-	status = machine_run(m);
-	if (m->mg && !cfg.quiet)
-		report_print(m->mg, stdout);
-	fflush(stdout);
-	if (cfg.results_json && report_write_json(m, status, cfg.results_json, &err)) {
-		log_error("%s", err.msg);
-		if (!status)
-			status = 4;
-	}
-	log_info("%s (exit status %d)", vm_stop_reason_name(m->vm->stop_reason), status);
-	machine_destroy(m);
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	const char *env = getenv("STRAND_LOG");
@@ -91,7 +59,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
+		return run_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "guests") == 0)
 		return cmd_guests();
 	if (strcmp(argv[1], "host-check") == 0)

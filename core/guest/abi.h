@@ -103,15 +103,15 @@
 #ifndef __ASSEMBLER__
 /* Host calls: the guest writes the address of this block to SG_PORT_HOSTCALL with outl. */
 enum sg_call_op {
-	SG_CALL_PRINT = 1,	/* a0 = string, a1 = length */
-	SG_CALL_DONE = 2,	/* a0 = status: this vCPU is finished */
-	SG_CALL_ASSERT = 3,	/* a0 = file, a1 = line, a2 = expression, a3 = message (or 0) */
-	SG_CALL_RESULT = 4,	/* a0 = name, a1 = numerator, a2 = denominator, a3 = unit */
-	SG_CALL_SAMPLES = 5,	/* a0 = name, a1 = u64 array, a2 = count, a3 = unit */
-	SG_CALL_RENDEZVOUS = 6, /* wait until every live vCPU arrives */
-	SG_CALL_EXIT = 7,	/* a0 = status: end the whole VM now */
-	SG_CALL_HALT = 8,	/* wait for an interrupt (int $0x80 faults at CPL 3 on PVM) */
-	SG_CALL_MEM_ADD = 9,	/* a0 = gpa, a1 = size: hot-add RAM inside the hot-plug window */
+	SG_CALL_PRINT = 1,	 /* a0 = string, a1 = length */
+	SG_CALL_DONE = 2,	 /* a0 = status: this vCPU is finished */
+	SG_CALL_ASSERT = 3,	 /* a0 = file, a1 = line, a2 = expression, a3 = message (or 0) */
+	SG_CALL_RESULT = 4,	 /* a0 = name, a1 = numerator, a2 = denominator, a3 = unit */
+	SG_CALL_SAMPLES = 5,	 /* a0 = name, a1 = u64 array, a2 = count, a3 = unit */
+	SG_CALL_RENDEZVOUS = 6,	 /* wait until every live vCPU arrives */
+	SG_CALL_EXIT = 7,	 /* a0 = status: end the whole VM now */
+	SG_CALL_HALT = 8,	 /* wait for an interrupt (int $0x80 faults at CPL 3 on PVM) */
+	SG_CALL_MEM_ADD = 9,	 /* a0 = gpa, a1 = size: hot-add RAM inside the hot-plug window */
 	SG_CALL_MEM_REMOVE = 10, /* a0 = gpa: hot-remove RAM added by MEM_ADD */
 	SG_CALL_OP_MAX,
 };
@@ -175,7 +175,7 @@ struct sg_boot_info {
 	uint64_t percpu_stride;
 	uint64_t high_ram_start; /* RAM above 4 GiB (0 if none) */
 	uint64_t high_ram_end;
-	uint64_t hotplug_base;   /* identity-mapped range for SG_CALL_MEM_ADD */
+	uint64_t hotplug_base; /* identity-mapped range for SG_CALL_MEM_ADD */
 	uint64_t hotplug_size;
 	uint32_t apic_ids[SG_MAX_VCPUS];
 	char args[SG_ARGS_MAX]; /* "key=value,key=value" from --guest NAME:ARGS */
@@ -196,6 +196,13 @@ struct sg_percpu {
 	uint64_t irq_count[256];
 };
 #endif
+
+/*
+ * Where the host registers the vCPU's KVM steal-time record (struct kvm_steal_time, 64 bytes)
+ * when the PV steal-time feature is on: the guest reads how long it was runnable but not
+ * running, as a paravirtualised Linux does.
+ */
+#define SG_PERCPU_OFF_STEAL 0xc00
 
 /* Offsets in struct sg_percpu used by the assembly stubs (checked by _Static_assert in C). */
 #define SG_PERCPU_OFF_IRQ_TOTAL	  16

@@ -1,0 +1,462 @@
+/*
+ * run.c - running one or several VMs: parse the groups, check the host-wide settings against
+ * them, build every machine on one main loop, place their threads, start the scheduling
+ * strategy, run until every VM stopped, report. Main thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/cli/builder.h"
+#include "core/cli/cli.h"
+#include "core/cli/report.h"
+#include "core/cli/run.h"
+#include "core/cli/stats.h"
+#include "core/mguest.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "iothreads/ioloop.h"
+#include "sched/place.h"
+#include "sched/strategy.h"
+#include "sched/topology.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define RUN_MAX_VMS 16
+
+struct run {
+	struct machine_config host; /* host-wide settings (and the VM when there is one) */
+	unsigned nvms;
+	struct machine_config cfg[RUN_MAX_VMS];
+	struct machine *m[RUN_MAX_VMS];
+	struct ioloop *loop;
+	int sigfd;
+	unsigned stopped;
+	bool stop_fd_seen[RUN_MAX_VMS];
+	struct place_plan plan;
+	bool have_plan;
+	struct thread_placement *vcpu_pl[RUN_MAX_VMS];
+	struct thread_placement *io_pl[RUN_MAX_VMS];
+	struct sched_ctl sched;
+	bool sched_started;
+	uint64_t start_ns;
+};
+
+struct stop_watch {
+	struct run *r;
+	unsigned vm;
+};
+
+static struct stop_watch watches[RUN_MAX_VMS];
+
+static void stop_all(struct run *r, enum vm_stop_reason why, int status)
+{
+	for (unsigned i = 0; i < r->nvms; i++)
+		vm_request_stop(r->m[i]->vm, why, status);
+}
+
+static void on_vm_stop(void *opaque, uint32_t events)
+{
+	struct stop_watch *w = opaque;
+	struct run *r = w->r;
+	uint64_t v;
+
+	(void)events;
+	if (read(r->m[w->vm]->vm->stop_fd, &v, sizeof(v)) < 0 || r->stop_fd_seen[w->vm])
+		return;
+	r->stop_fd_seen[w->vm] = true;
+	if (++r->stopped == r->nvms)
+		ioloop_stop(r->loop);
+}
+
+static void on_signal(void *opaque, uint32_t events)
+{
+	struct run *r = opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	log_info("signal %u: stopping", si.ssi_signo);
+	stop_all(r, VM_STOP_SIGNAL, 128 + (int)si.ssi_signo);
+}
+
+static void on_timeout(void *opaque)
+{
+	struct run *r = opaque;
+
+	log_warn("--timeout: stopping after %.3f s", (double)r->host.timeout_ns / 1e9);
+	stop_all(r, VM_STOP_TIMEOUT, 124);
+}
+
+/* Split argv at "--vm": segment 0 (host options, or the one VM), then one per VM. */
+static int parse(struct run *r, int argc, char **argv, struct errbuf *err)
+{
+	int starts[RUN_MAX_VMS + 1], n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--vm") == 0) {
+			if (n == RUN_MAX_VMS)
+				return errbuf_set(err, -EINVAL, "--vm: at most %d VMs",
+						  RUN_MAX_VMS);
+			starts[n++] = i;
+		}
+	}
+	if (n == 0) {
+		int ret = cli_parse_run(argc, argv, &r->cfg[0], err);
+
+		if (ret)
+			return ret;
+		r->host = r->cfg[0];
+		r->nvms = 1;
+		if (!r->cfg[0].name[0])
+			snprintf(r->cfg[0].name, sizeof(r->cfg[0].name), "vm0");
+		return 0;
+	}
+	{
+		int ret = cli_parse_run_mode(starts[0], argv, &r->host, CLI_PARSE_GLOBAL, err);
+
+		if (ret)
+			return ret;
+	}
+	for (int k = 0; k < n; k++) {
+		int end = k + 1 < n ? starts[k + 1] : argc;
+		/* Each segment is parsed as an argv of its own: "--vm" stands in for argv[0]. */
+		int ret = cli_parse_run_mode(end - starts[k], argv + starts[k], &r->cfg[k],
+					     CLI_PARSE_VM, err);
+
+		if (ret)
+			return ret;
+		r->cfg[k].timeout_ns = r->host.timeout_ns;
+		r->cfg[k].kvm_path = r->host.kvm_path;
+		r->cfg[k].sched = r->host.sched;
+		r->cfg[k].stats = r->host.stats;
+		if (!r->cfg[k].name[0])
+			snprintf(r->cfg[k].name, sizeof(r->cfg[k].name), "vm%d", k);
+		/* Only the first VM reads the terminal. */
+		if (k > 0 && strcmp(r->cfg[k].console, "stdio") == 0)
+			r->cfg[k].console_no_input = true;
+	}
+	r->nvms = (unsigned)n;
+	return 0;
+}
+
+static unsigned total_vcpus(const struct run *r)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < r->nvms; i++)
+		n += r->cfg[i].vcpus;
+	return n;
+}
+
+/* Host-wide settings against the VMs, before anything is built. */
+static int check_host_settings(struct run *r, const struct topology *t, struct errbuf *err)
+{
+	const struct sched_config *s = &r->host.sched;
+	unsigned cpus = t->nr_pus > r->host.housekeeping ? t->nr_pus - r->host.housekeeping : 0;
+
+	if (s->kind == SCHED_KIND_PINNED && total_vcpus(r) > cpus && !s->force)
+		return errbuf_set(err, -EINVAL,
+				  "--sched pinned: %u vCPUs on %u CPUs is overcommit; dedicated "
+				  "pinning needs a CPU each (pinned:force to allow it)",
+				  total_vcpus(r), cpus);
+	for (unsigned i = 0; i < r->nvms; i++) {
+		if (r->cfg[i].disable_exits && s->kind != SCHED_KIND_PINNED)
+			return errbuf_set(
+				err, -EINVAL,
+				"--disable-exits needs dedicated CPUs: use --sched pinned "
+				"(with exits disabled a vCPU never gives its CPU back)");
+		if (r->cfg[i].disable_exits && s->force)
+			return errbuf_set(
+				err, -EINVAL,
+				"--disable-exits cannot share CPUs (--sched pinned:force)");
+		if ((r->cfg[i].weight != 256 || r->cfg[i].cap_pct) && s->kind != SCHED_KIND_CREDIT)
+			return errbuf_set(err, -EINVAL,
+					  "--weight and --cap apply to --sched credit only");
+	}
+	if (s->kind == SCHED_KIND_FIFO) {
+		char buf[32] = "";
+		int fd = open("/proc/sys/kernel/sched_rt_runtime_us", O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			ssize_t k = read(fd, buf, sizeof(buf) - 1);
+
+			buf[k > 0 ? k : 0] = '\0';
+			close(fd);
+		}
+		if (atoi(buf) < 0)
+			return errbuf_set(
+				err, -EINVAL,
+				"--sched fifo: the kernel's RT throttling is off "
+				"(sched_rt_runtime_us = -1): SCHED_FIFO vCPUs could starve the host");
+	}
+	return 0;
+}
+
+/* Placement of every vCPU and iothread, from this host's topology. */
+static int compute_placement(struct run *r, const struct topology *t, struct errbuf *err)
+{
+	struct place_vm_req vms[RUN_MAX_VMS];
+	struct place_request req = { .nr_vms = r->nvms,
+				     .vms = vms,
+				     .housekeeping = r->host.housekeeping,
+				     .allow_smt_sharing = r->host.allow_smt };
+	bool needed = r->host.sched.kind == SCHED_KIND_PINNED;
+	int ret;
+
+	for (unsigned i = 0; i < r->nvms; i++) {
+		const struct machine_config *c = &r->cfg[i];
+		enum place_policy p = c->placement;
+
+		place_vm_req_init(&vms[i], c->vcpus, r->m[i]->niothreads);
+		vms[i].name = c->name;
+		vms[i].mem_bytes = c->mem_bytes;
+		if (r->host.sched.kind == SCHED_KIND_PINNED && p == PLACE_NONE)
+			p = PLACE_COMPACT; /* dedicated: one CPU per vCPU */
+		if (p != PLACE_NONE)
+			needed = true;
+		vms[i].cls[PLACE_VCPU].policy = p;
+		vms[i].cls[PLACE_IOTHREAD].policy = p == PLACE_EXPLICIT ? PLACE_NONE : p;
+		if (c->placement_cpus_set) {
+			vms[i].cls[PLACE_VCPU].nr_cpu_sets = 1;
+			vms[i].cls[PLACE_VCPU].cpu_sets = &c->placement_cpus;
+		}
+	}
+	if (!needed && !r->host.housekeeping)
+		return 0;
+	if (r->host.sched.force)
+		req.allow_smt_sharing = true;
+	ret = place_compute(t, &req, &r->plan, err);
+	if (ret)
+		return ret;
+	r->have_plan = true;
+	for (unsigned w = 0; w < r->plan.nr_warnings; w++)
+		log_warn("placement: %s", r->plan.warnings[w]);
+	return 0;
+}
+
+static struct thread_placement *placements(struct run *r, unsigned vm, enum place_class cls,
+					   unsigned n)
+{
+	struct thread_placement *pl = calloc(MAX(n, 1u), sizeof(*pl));
+
+	for (unsigned i = 0; pl && i < n; i++) {
+		const struct place_thread *th =
+			r->have_plan ? place_plan_find(&r->plan, vm, cls, i) : NULL;
+
+		if (th)
+			place_to_thread(th, &pl[i]);
+		if (cls == PLACE_VCPU && r->host.sched.kind == SCHED_KIND_FIFO) {
+			pl[i].policy = SCHED_FIFO;
+			pl[i].priority = r->host.sched.fifo_prio;
+		}
+	}
+	return pl;
+}
+
+static void sched_gate(void *opaque, bool park)
+{
+	struct vcpu *v = opaque;
+
+	if (park)
+		vm_vcpu_park_set(v->vm, v, VCPU_PARK_SCHED);
+	else
+		vm_vcpu_park_clear(v->vm, v, VCPU_PARK_SCHED);
+}
+
+static int start_sched(struct run *r, const struct topology *t)
+{
+	struct sched_ctl *s = &r->sched;
+	unsigned k = 0;
+
+	s->cfg = r->host.sched;
+	s->ncpus = t->nr_pus > r->host.housekeeping ? t->nr_pus - r->host.housekeeping : t->nr_pus;
+	s->nvms = r->nvms;
+	s->vms = calloc(r->nvms, sizeof(*s->vms));
+	s->nvcpus = total_vcpus(r);
+	s->vcpus = calloc(s->nvcpus, sizeof(*s->vcpus));
+	if (!s->vms || !s->vcpus)
+		return -ENOMEM;
+	for (unsigned i = 0; i < r->nvms; i++) {
+		struct vm *vm = r->m[i]->vm;
+
+		s->vms[i].weight = r->cfg[i].weight;
+		s->vms[i].cap_pct = r->cfg[i].cap_pct;
+		s->vms[i].nvcpus = vm->nr_vcpus;
+		for (unsigned j = 0; j < vm->nr_vcpus; j++, k++) {
+			s->vcpus[k].vm = i;
+			s->vcpus[k].tid = vm->vcpus[j]->thread.tid;
+			s->vcpus[k].gate = sched_gate;
+			s->vcpus[k].opaque = vm->vcpus[j];
+		}
+	}
+	if (sched_ctl_start(s, NULL))
+		return -EAGAIN;
+	r->sched_started = true;
+	return 0;
+}
+
+static int run_all(struct run *r)
+{
+	const struct topology *t = NULL;
+	struct errbuf err = { "" };
+	sigset_t set;
+	int status = 0, ret;
+
+	ret = topo_host(&t, &err);
+	if (ret) {
+		log_error("%s", err.msg);
+		return 4;
+	}
+	ret = check_host_settings(r, t, &err);
+	if (ret) {
+		log_error("%s", err.msg);
+		return 2;
+	}
+	ret = ioloop_create(&r->loop, "strand");
+	if (ret) {
+		log_error("cannot create the main loop: %s", strerror(-ret));
+		return 4;
+	}
+	for (unsigned i = 0; i < r->nvms; i++) {
+		ret = machine_build_shared(&r->cfg[i], r->loop, &r->m[i], &err);
+		if (ret) {
+			log_error("%s%s%s", r->nvms > 1 ? r->cfg[i].name : "",
+				  r->nvms > 1 ? ": " : "", err.msg);
+			return ret == -EINVAL ? 2 : 4;
+		}
+		r->m[i]->tag_output = r->nvms > 1;
+	}
+	ret = compute_placement(r, t, &err);
+	if (ret) {
+		log_error("%s", err.msg);
+		return 2;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sigfd < 0 || ioloop_add_fd(r->loop, r->sigfd, EPOLLIN, on_signal, r, NULL)) {
+		log_error("cannot watch signals: %s", strerror(errno));
+		return 4;
+	}
+	for (unsigned i = 0; i < r->nvms; i++) {
+		watches[i] = (struct stop_watch){ r, i };
+		if (ioloop_add_fd(r->loop, r->m[i]->vm->stop_fd, EPOLLIN, on_vm_stop, &watches[i],
+				  NULL))
+			return 4;
+	}
+	if (r->host.timeout_ns &&
+	    ioloop_timer_add(r->loop, r->host.timeout_ns, 0, on_timeout, r, NULL))
+		return 4;
+	r->start_ns = now_ns();
+	for (unsigned i = 0; i < r->nvms; i++) {
+		const struct thread_placement *vp[SG_MAX_VCPUS], *ip[16];
+
+		r->vcpu_pl[i] = placements(r, i, PLACE_VCPU, r->cfg[i].vcpus);
+		r->io_pl[i] = placements(r, i, PLACE_IOTHREAD, r->m[i]->niothreads);
+		for (unsigned j = 0; j < r->cfg[i].vcpus && j < SG_MAX_VCPUS; j++)
+			vp[j] = r->vcpu_pl[i] ? &r->vcpu_pl[i][j] : NULL;
+		for (unsigned j = 0; j < r->m[i]->niothreads && j < 16; j++)
+			ip[j] = r->io_pl[i] ? &r->io_pl[i][j] : NULL;
+		ret = machine_start(r->m[i], vp, ip, !r->cfg[i].console_no_input);
+		if (ret) {
+			stop_all(r, VM_STOP_HOST_ERROR, 4);
+			status = ret == -EPERM ? 2 : 4;
+			if (ret == -EPERM)
+				log_error("a placement or priority was refused (SCHED_FIFO needs "
+					  "CAP_SYS_NICE)");
+			break;
+		}
+	}
+	if (!status && start_sched(r, t)) {
+		log_error("cannot start the scheduling strategy");
+		stop_all(r, VM_STOP_HOST_ERROR, 4);
+	}
+	if (!status)
+		ioloop_run(r->loop);
+	if (r->sched_started)
+		sched_ctl_stop(&r->sched);
+	for (unsigned i = 0; i < r->nvms; i++) {
+		int s;
+
+		if (!r->m[i]->running) {
+			vm_join(r->m[i]->vm);
+			continue;
+		}
+		s = machine_finish(r->m[i]);
+		if (s && !status)
+			status = s;
+	}
+	return status;
+}
+
+int run_main(int argc, char **argv)
+{
+	static struct run r;
+	struct errbuf err = { "" };
+	int ret, status;
+
+	memset(&r, 0, sizeof(r));
+	r.sigfd = -1;
+	ret = parse(&r, argc, argv, &err);
+	if (ret == 1)
+		return 0;
+	if (ret) {
+		log_error("%s", err.msg);
+		return 2;
+	}
+	status = run_all(&r);
+	for (unsigned i = 0; i < r.nvms && r.m[i]; i++) {
+		struct machine *m = r.m[i];
+
+		if (m->mg && !r.cfg[i].quiet) {
+			if (r.nvms > 1)
+				printf("== %s\n", r.cfg[i].name);
+			report_print(m->mg, stdout);
+		}
+		if (r.cfg[i].results_json && m->vm &&
+		    report_write_json(m, vm_exit_status(m->vm), r.cfg[i].results_json, &err)) {
+			log_error("%s", err.msg);
+			if (!status)
+				status = 4;
+		}
+	}
+	if (r.host.stats && r.nvms && r.m[0] && r.m[0]->vm) {
+		stats_print(r.m, r.nvms, r.sched_started ? &r.sched : NULL, now_ns() - r.start_ns,
+			    stdout);
+		if (r.host.stats_json &&
+		    stats_write_json(r.m, r.nvms, r.sched_started ? &r.sched : NULL,
+				     now_ns() - r.start_ns, r.host.stats_json, &err)) {
+			log_error("%s", err.msg);
+			if (!status)
+				status = 4;
+		}
+	}
+	fflush(stdout);
+	for (unsigned i = 0; i < r.nvms; i++) {
+		if (r.m[i] && r.m[i]->vm)
+			log_info("%s: %s (exit status %d)", r.cfg[i].name,
+				 vm_stop_reason_name(r.m[i]->vm->stop_reason),
+				 vm_exit_status(r.m[i]->vm));
+		machine_destroy(r.m[i]);
+		free(r.vcpu_pl[i]);
+		free(r.io_pl[i]);
+	}
+	if (r.have_plan)
+		place_plan_free(&r.plan);
+	free(r.sched.vms);
+	free(r.sched.vcpus);
+	ioloop_destroy(r.loop);
+	if (r.sigfd >= 0)
+		close(r.sigfd);
+	return status;
+}
