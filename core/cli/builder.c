@@ -85,7 +85,9 @@ static int read_file(const char *path, const char *what, uint64_t max, uint8_t *
  * hide (cx16); the rest leaks from the host's CPUID into the guest, so the kernel is also
  * told not to use them. Measured: each of these stopped the Debian kernel in turn.
  */
-#define PVM_CMDLINE "noxsave nosmap nofsgsbase clearcpuid=popcnt,rdrand,rdseed,cx16"
+#define PVM_CMDLINE                                                                                \
+	"noxsave nosmap nofsgsbase clearcpuid=popcnt,rdrand,rdseed,cx16 nowatchdog "             \
+	"hung_task_panic=0 rcupdate.rcu_cpu_stall_suppress=1"
 
 /* Whether the guest gets the PVM-safe CPU model (--cpu-model, auto: on PVM hosts). */
 static bool pvm_model(const struct machine *m)
@@ -492,6 +494,9 @@ static int add_virtio(struct machine *m, pthread_mutex_t *big, struct errbuf *er
 		m->vcon_up = true;
 		if (ret)
 			return errbuf_set(err, ret, "virtio-console: %s", strerror(-ret));
+		ret = vcon_wait_client(&m->vcon, err);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -77,8 +77,9 @@ void cli_usage_run(void)
 	       "         [,aio=io_uring|sync]   a virtio-blk disk (repeatable, up to 8); a raw image\n"
 	       "                         or path=null:SIZE (no disk: reads zeros, drops writes)\n"
 	       "  --rng                  a virtio-rng device (entropy from getrandom)\n"
-	       "  --virtio-console file=PATH|socket=PATH   a virtio console port; socket: strand\n"
-	       "                         listens on a UNIX socket and serves one client\n"
+	       "  --virtio-console file=PATH|socket=PATH[,wait=off]   a virtio console port;\n"
+	       "                         socket: strand listens on a UNIX socket, serves one\n"
+	       "                         client, and waits for it before the VM starts\n"
 	       "\n"
 	       "Running:\n"
 	       "  --timeout DURATION     stop the VM after DURATION (e.g. 10s, 500ms); exit 124\n"
@@ -253,6 +254,12 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Options a VM may set, which given before the first --vm apply to every VM. */
+static bool is_either_option(int opt)
+{
+	return opt == OPT_RESULTS_JSON || opt == OPT_QUIET || opt == OPT_CONSOLE;
+}
+
 static bool is_global_option(int opt)
 {
 	switch (opt) {
@@ -409,7 +416,8 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 	int c;
 
 	config_defaults(cfg);
-	optind = 1;
+	/* 0, not 1: GNU getopt then also forgets where an earlier scan stopped ("-xy"). */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:", run_options, NULL)) != -1) {
 		const char *a = optarg;
@@ -417,7 +425,7 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 		uint32_t u32;
 		uint64_t v;
 
-		if (c != ':' && c != '?' && c != OPT_HELP) {
+		if (c != ':' && c != '?' && c != OPT_HELP && !is_either_option(c)) {
 			bool global = is_global_option(c);
 
 			if (mode == CLI_PARSE_VM && global)

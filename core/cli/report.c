@@ -46,9 +46,11 @@ static json_object *summary_json(const struct stats_summary *s)
 	return o;
 }
 
-int report_write_json(const struct machine *m, int exit_status, const char *path,
-		      struct errbuf *err)
+int report_write_json_multi(struct machine *const *ms, unsigned n, int exit_status,
+			    const char *path, struct errbuf *err)
 {
+	const struct machine *m = ms[0];
+	json_object *vms = json_object_new_array();
 	json_object *root = json_object_new_object();
 	json_object *results = json_object_new_array();
 	json_object *vcpus = json_object_new_array();
@@ -65,45 +67,69 @@ int report_write_json(const struct machine *m, int exit_status, const char *path
 			       json_object_new_string(vm_stop_reason_name(m->vm->stop_reason)));
 	json_object_object_add(root, "wall_ns",
 			       json_object_new_int64((int64_t)(m->stop_ns - m->start_ns)));
-	for (unsigned i = 0; m->mg && i < m->mg->nresults; i++) {
-		const struct mguest_result *r = &m->mg->results[i];
-		json_object *o = json_object_new_object();
+	for (unsigned k = 0; k < n; k++) {
+		const struct machine *mk = ms[k];
+		json_object *vo = json_object_new_object();
 
-		json_object_object_add(o, "vcpu", json_object_new_int((int)r->vcpu));
-		json_object_object_add(o, "name", json_object_new_string(r->name));
-		json_object_object_add(o, "unit", json_object_new_string(r->unit));
-		if (r->is_samples) {
-			json_object *arr = json_object_new_array_ext((int)r->nsamples);
-			struct stats_summary s;
+		json_object_object_add(vo, "name", json_object_new_string(mk->cfg.name));
+		json_object_object_add(vo, "guest", json_object_new_string(mk->image_name));
+		json_object_object_add(vo, "exit_status",
+				       json_object_new_int(vm_exit_status(mk->vm)));
+		json_object_object_add(
+			vo, "stop_reason",
+			json_object_new_string(vm_stop_reason_name(mk->vm->stop_reason)));
+		json_object_array_add(vms, vo);
+		for (unsigned i = 0; mk->mg && i < mk->mg->nresults; i++) {
+			const struct mguest_result *r = &mk->mg->results[i];
+			json_object *o = json_object_new_object();
+			char name[80];
 
-			for (uint64_t k = 0; k < r->nsamples; k++)
-				json_object_array_add(arr, json_object_new_double(r->samples[k]));
-			json_object_object_add(o, "samples", arr);
-			if (stats_summarize(r->samples, r->nsamples, &s) == 0)
-				json_object_object_add(o, "summary", summary_json(&s));
-		} else {
-			json_object_object_add(o, "value", json_object_new_double(r->value));
+			/* With several VMs, "vm1.acquisitions": one name space for every result. */
+			snprintf(name, sizeof(name), "%s%s%s", n > 1 ? mk->cfg.name : "",
+				 n > 1 ? "." : "", r->name);
+			json_object_object_add(o, "vm", json_object_new_string(mk->cfg.name));
+			json_object_object_add(o, "vcpu", json_object_new_int((int)r->vcpu));
+			json_object_object_add(o, "name", json_object_new_string(name));
+			json_object_object_add(o, "unit", json_object_new_string(r->unit));
+			if (r->is_samples) {
+				json_object *arr = json_object_new_array_ext((int)r->nsamples);
+				struct stats_summary s;
+
+				for (uint64_t s_i = 0; s_i < r->nsamples; s_i++)
+					json_object_array_add(
+						arr, json_object_new_double(r->samples[s_i]));
+				json_object_object_add(o, "samples", arr);
+				if (stats_summarize(r->samples, r->nsamples, &s) == 0)
+					json_object_object_add(o, "summary", summary_json(&s));
+			} else {
+				json_object_object_add(o, "value",
+						       json_object_new_double(r->value));
+			}
+			json_object_array_add(results, o);
 		}
-		json_object_array_add(results, o);
 	}
 	json_object_object_add(root, "results", results);
-	for (unsigned i = 0; i < m->vm->nr_vcpus; i++) {
-		const struct vcpu *v = m->vm->vcpus[i];
-		json_object *o = json_object_new_object();
-		json_object *exits = json_object_new_object();
+	json_object_object_add(root, "vms", vms);
+	for (unsigned k = 0; k < n; k++)
+		for (unsigned i = 0; i < ms[k]->vm->nr_vcpus; i++) {
+			const struct vcpu *v = ms[k]->vm->vcpus[i];
+			json_object *o = json_object_new_object();
+			json_object *exits = json_object_new_object();
 
-		for (unsigned k = 0; k < EXIT_KIND_COUNT; k++) {
-			uint64_t c = __atomic_load_n(&v->stats.exits[k], __ATOMIC_RELAXED);
+			for (unsigned e = 0; e < EXIT_KIND_COUNT; e++) {
+				uint64_t c = __atomic_load_n(&v->stats.exits[e], __ATOMIC_RELAXED);
 
-			if (c)
-				json_object_object_add(exits, exit_kind_name((enum exit_kind)k),
-						       json_object_new_int64((int64_t)c));
+				if (c)
+					json_object_object_add(exits,
+							       exit_kind_name((enum exit_kind)e),
+							       json_object_new_int64((int64_t)c));
+			}
+			json_object_object_add(o, "vm", json_object_new_string(ms[k]->cfg.name));
+			json_object_object_add(o, "index", json_object_new_int((int)i));
+			json_object_object_add(o, "apic_id", json_object_new_int((int)v->apic_id));
+			json_object_object_add(o, "exits", exits);
+			json_object_array_add(vcpus, o);
 		}
-		json_object_object_add(o, "index", json_object_new_int((int)i));
-		json_object_object_add(o, "apic_id", json_object_new_int((int)v->apic_id));
-		json_object_object_add(o, "exits", exits);
-		json_object_array_add(vcpus, o);
-	}
 	json_object_object_add(root, "vcpu_stats", vcpus);
 	if (json_object_to_file_ext(path, root,
 				    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE))
@@ -111,4 +137,9 @@ int report_write_json(const struct machine *m, int exit_status, const char *path
 				 json_util_get_last_err());
 	json_object_put(root);
 	return ret;
+}
+
+int report_write_json(struct machine *m, int exit_status, const char *path, struct errbuf *err)
+{
+	return report_write_json_multi(&m, 1, exit_status, path, err);
 }

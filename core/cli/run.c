@@ -82,6 +82,17 @@ static void on_signal(void *opaque, uint32_t events)
 	(void)events;
 	if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* SIGUSR1 pauses every VM (all vCPUs parked), SIGUSR2 resumes them. */
+	if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
+		for (unsigned i = 0; i < r->nvms; i++) {
+			if (si.ssi_signo == SIGUSR2)
+				vm_resume(r->m[i]->vm);
+			else if (vm_pause(r->m[i]->vm))
+				log_debug("%s: pause: the VM is stopping", r->cfg[i].name);
+		}
+		log_info("%s", si.ssi_signo == SIGUSR1 ? "paused" : "resumed");
+		return;
+	}
 	log_info("signal %u: stopping", si.ssi_signo);
 	stop_all(r, VM_STOP_SIGNAL, 128 + (int)si.ssi_signo);
 }
@@ -133,6 +144,9 @@ static int parse(struct run *r, int argc, char **argv, struct errbuf *err)
 		if (ret)
 			return ret;
 		r->cfg[k].timeout_ns = r->host.timeout_ns;
+		r->cfg[k].quiet |= r->host.quiet;
+		if (strcmp(r->cfg[k].console, "stdio") == 0)
+			r->cfg[k].console = r->host.console;
 		r->cfg[k].kvm_path = r->host.kvm_path;
 		r->cfg[k].sched = r->host.sched;
 		r->cfg[k].stats = r->host.stats;
@@ -343,6 +357,8 @@ static int run_all(struct run *r)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (r->sigfd < 0 || ioloop_add_fd(r->loop, r->sigfd, EPOLLIN, on_signal, r, NULL)) {
 		log_error("cannot watch signals: %s", strerror(errno));
@@ -415,6 +431,12 @@ int run_main(int argc, char **argv)
 		return 2;
 	}
 	status = run_all(&r);
+	if (r.nvms > 1 && r.host.results_json && r.m[r.nvms - 1] &&
+	    report_write_json_multi(r.m, r.nvms, status, r.host.results_json, &err)) {
+		log_error("%s", err.msg);
+		if (!status)
+			status = 4;
+	}
 	for (unsigned i = 0; i < r.nvms && r.m[i]; i++) {
 		struct machine *m = r.m[i];
 

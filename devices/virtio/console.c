@@ -1,6 +1,8 @@
 /* console.c - virtio-console, single port, file or UNIX-socket backend. See console.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -206,6 +208,16 @@ int vcon_open(struct vcon *c, const char *spec, struct errbuf *err)
 		return errbuf_set(err, -EINVAL, "--virtio-console: cannot parse '%s'", spec);
 	file = opts_get(&o, "file");
 	sock = opts_get(&o, "socket");
+	c->wait_client = true;
+	{
+		const char *w = opts_get(&o, "wait");
+
+		if (w && (!sock || parse_bool(w, &c->wait_client))) {
+			errbuf_set(err, ret, "--virtio-console: wait=%s: expected on or off, with socket=",
+				   w);
+			goto out;
+		}
+	}
 	if ((bad = opts_unused(&o))) {
 		errbuf_set(err, ret, "--virtio-console: unknown option '%s'", bad);
 		goto out;
@@ -274,6 +286,33 @@ int vcon_init(struct vcon *c, struct vm *vm, uint64_t base, uint32_t gsi, pthrea
 		ret = ioloop_add_fd(main_loop, c->listen_fd, EPOLLIN, on_accept, c,
 				    &c->listen_handler);
 	return ret;
+}
+
+int vcon_wait_client(struct vcon *c, struct errbuf *err)
+{
+	sigset_t pending;
+	int fd;
+
+	if (!c->is_socket || !c->wait_client)
+		return 0;
+	log_warn("virtio-console: waiting for a client on %s", c->path);
+	for (;;) {
+		struct pollfd p = { c->listen_fd, POLLIN, 0 };
+
+		if (poll(&p, 1, 100) > 0)
+			break;
+		/* Process signals are blocked (the main loop takes them later): look for them. */
+		sigpending(&pending);
+		if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+		    sigismember(&pending, SIGHUP))
+			return errbuf_set(err, -EINTR, "virtio-console: interrupted while waiting for a "
+						       "client on %s", c->path);
+	}
+	fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return errbuf_set(err, -errno, "virtio-console: accept: %s", strerror(errno));
+	c->out_fd = fd;
+	return ioloop_add_fd(c->loop, fd, EPOLLIN | EPOLLRDHUP, on_client, c, &c->client_handler);
 }
 
 void vcon_destroy(struct vcon *c)

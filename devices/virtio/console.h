@@ -21,6 +21,7 @@ struct ioloop_fd;
 struct vcon {
 	struct virtio_dev dev;
 	bool is_socket;
+	bool wait_client;           /* socket: wait for a client before the VM runs */
 	char path[256];
 	int out_fd;	     /* file, or the connected client; -1 when none */
 	int listen_fd;	     /* socket mode */
@@ -32,8 +33,14 @@ struct vcon {
 	uint64_t tx_bytes, rx_bytes, rx_dropped; /* relaxed atomics */
 };
 
-/* "file=PATH" or "socket=PATH". Opens the file or the listening socket (user errors). */
+/*
+ * "file=PATH" or "socket=PATH[,wait=on|off]". Opens the file or the listening socket (user
+ * errors). With wait=on (the default, as QEMU's server sockets) vcon_wait_client blocks until
+ * a client connects, so nothing the guest writes early is lost.
+ */
 int vcon_open(struct vcon *c, const char *spec, struct errbuf *err);
+/* Wait for the socket client if asked (main thread, before the VM starts). -EINTR on a signal. */
+int vcon_wait_client(struct vcon *c, struct errbuf *err);
 int __must_check vcon_init(struct vcon *c, struct vm *vm, uint64_t base, uint32_t gsi,
 			   pthread_mutex_t *big_lock, struct ioloop *main_loop);
 void vcon_destroy(struct vcon *c);

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -476,6 +477,8 @@ static void churn_run(enum pubptr_mode mode)
 	for (unsigned i = 0; i < NREADERS; i++)
 		thread_join(&readers[i], NULL);
 	rcu_drain_deferred();
+	cr_log_info("%s: %llu changes, %llu lookups judged", pubptr_mode_name(mode),
+		    (unsigned long long)ops, (unsigned long long)c->judged);
 	cr_expect_gt(ops, 30, "the writer made only %llu changes", (unsigned long long)ops);
 	cr_expect_gt(c->judged, 0, "no reader saw a quiet moment");
 	cr_expect_eq(c->stable_misses, 0, "a region that never changed was missed");
