@@ -69,31 +69,44 @@ static void run_suite_ab(struct runner *r, struct suite_run *ra, struct suite_ru
 			 unsigned max_reps, const struct bstats_params *p)
 {
 	unsigned *order = calloc(ra->nv ? ra->nv : 1, sizeof(unsigned));
-	unsigned rounds = ra->warmup + ra->reps, extra = 0;
+	unsigned rounds = 0, extra = 0;
 
 	if (!order)
 		return;
 	r->label = ra->def->name;
-	r->planned += 2ULL * rounds * ra->nv;
+	/* A group of long runs may have fewer rounds (and retries in proportion). */
+	for (size_t i = 0; i < ra->nv; i++) {
+		const struct variant *v = &ra->v[i];
+
+		if (v->warmup + v->reps > rounds)
+			rounds = v->warmup + v->reps;
+		r->planned += 2ULL * (v->warmup + v->reps);
+	}
 	for (unsigned round = 0; round < rounds && !spawn_interrupted; round++) {
 		runner_round_order(r, round, order, ra->nv);
 		for (size_t k = 0; k < ra->nv && !spawn_interrupted; k++) {
 			size_t i = order[k];
+			const struct variant *v = &ra->v[i];
 
-			if (ra->v[i].status != SERIES_OK || rb->v[i].status != SERIES_OK) {
+			if (round >= v->warmup + v->reps)
+				continue;
+			if (v->status != SERIES_OK || rb->v[i].status != SERIES_OK) {
 				r->planned -= 2;
 				continue;
 			}
-			run_pair(r, ra, rb, i, round, round >= ra->warmup);
+			run_pair(r, ra, rb, i, round, round >= v->warmup);
 		}
 	}
 	/* Retries: more rounds of the undecided variants, earlier samples kept. */
 	for (unsigned reps = ra->reps; reps < max_reps && !spawn_interrupted; reps++) {
 		size_t pending = 0;
 
-		for (size_t i = 0; i < ra->nv; i++)
-			if (undecided(ra, rb, i, p))
+		for (size_t i = 0; i < ra->nv; i++) {
+			unsigned done = ra->v[i].reps + (reps - ra->reps);
+
+			if (done < max_reps * ra->v[i].reps / ra->reps && undecided(ra, rb, i, p))
 				order[pending++] = (unsigned)i;
+		}
 		if (!pending)
 			break;
 		extra++;

@@ -214,8 +214,14 @@ static int list_suites(const struct suite_def *const *extra, size_t nextra)
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (i == 0 || strcmp(v[i].group, v[i - 1].group))
-				printf("  %s: %s\n", v[i].group, v[i].g->title);
+			if (i == 0 || strcmp(v[i].group, v[i - 1].group)) {
+				printf("  %s: %s", v[i].group, v[i].g->title);
+				if (v[i].g->reps)
+					printf(" (%u repetitions)", v[i].g->reps);
+				if (v[i].g->no_warmup)
+					printf(" (no warm-up)");
+				printf("\n");
+			}
 			printf("    %-30s %-10s", v[i].name, run_kind_name(v[i].kind));
 			for (unsigned a = 0; a < v[i].nargs; a++)
 				printf(" %s", v[i].args[a]);

@@ -75,6 +75,38 @@ static bool first_of(const struct suite_result *s, size_t i)
 	return true;
 }
 
+static const char *series_source(const struct series *s)
+{
+	json_object *x;
+
+	if (!s->knobs || !json_object_object_get_ex(s->knobs, "source", &x))
+		return "";
+	return json_object_get_string(x);
+}
+
+/*
+ * Whether an earlier metric of the group drew the CDF of the same raw samples (lat_p50 and
+ * lat_p99 are two statistics of one set: latency.p50, latency.p99).
+ */
+static bool cdf_drawn(const struct suite_result *s, size_t i)
+{
+	const struct series *x = s->series[i];
+	const char *src = series_source(x), *dot = strrchr(src, '.');
+
+	if (!dot || src[0] == '$')
+		return false;
+	for (size_t k = 0; k < i; k++) {
+		const struct series *y = s->series[k];
+		const char *ys = series_source(y), *ydot = strrchr(ys, '.');
+
+		if (!strcmp(y->group, x->group) && strcmp(y->metric, x->metric) &&
+		    !strcmp(y->unit, "ns") && ydot && ydot - ys == dot - src &&
+		    !strncmp(ys, src, (size_t)(dot - src)))
+			return true;
+	}
+	return false;
+}
+
 static int bars_panel(struct panel_list *pl, const char *dir, const struct series **row, size_t n)
 {
 	char path[600], id[200], title[400], metric[200];
@@ -204,10 +236,18 @@ static int cdf_panel(struct panel_list *pl, const char *dir, const struct series
 	return 0;
 }
 
-/* Median CPU share per vCPU thread against its target, per variant. */
+/* Series of shares against targets: one bar per vCPU thread ($share_dev) or per VM. */
+static bool is_shares(const struct series *s)
+{
+	return s->targets.n || !strcmp(series_source(s), "$share_dev") ||
+	       !strcmp(series_source(s), "$vm_share_dev");
+}
+
+/* Median CPU share per vCPU thread (or VM) against its target, per variant. */
 static int shares_panel(struct panel_list *pl, const char *dir, const struct series **row, size_t n)
 {
 	char path[600], id[200], title[400];
+	bool vms = !strcmp(series_source(row[0]), "$vm_share_dev");
 	size_t x = 0;
 	FILE *f;
 
@@ -232,9 +272,14 @@ static int shares_panel(struct panel_list *pl, const char *dir, const struct ser
 				if (v < s->raw[r].n)
 					dvec_push(&shares, s->raw[r].v[v]);
 			quote(name, sizeof(name), s->variant);
-			fprintf(f, "%zu \"%s vcpu%zu\" %g %g\n", x++, name, v,
-				stats_median(shares.v, shares.n),
-				v < s->targets.n ? s->targets.v[v] : 1.0 / (double)nv);
+			/* A VM without a target (beside a capped one) gets no target point. */
+			if (vms && v >= s->targets.n)
+				fprintf(f, "%zu \"%s vm%zu\" %g NaN\n", x++, name, v,
+					stats_median(shares.v, shares.n));
+			else
+				fprintf(f, "%zu \"%s %s%zu\" %g %g\n", x++, name,
+					vms ? "vm" : "vcpu", v, stats_median(shares.v, shares.n),
+					v < s->targets.n ? s->targets.v[v] : 1.0 / (double)nv);
 			dvec_free(&shares);
 		}
 		x++; /* a gap between variants */
@@ -244,15 +289,15 @@ static int shares_panel(struct panel_list *pl, const char *dir, const struct ser
 		return 0;
 	quote(title, sizeof(title), row[0]->group_title);
 	fprintf(pl->body,
-		"set title \"%s\\nCPU share of each vCPU thread (median) and its target\" "
-		"noenhanced\nset ylabel \"share of the VM's CPU time\"\nunset logscale x\n"
+		"set title \"%s\\nCPU share of each %s (median) and its target\" "
+		"noenhanced\nset ylabel \"share of the %s CPU time\"\nunset logscale x\n"
 		"unset logscale y\nset xlabel \"\"\nset xtics rotate by -45 noenhanced font \",7\"\n"
 		"set yrange [0:*]\nset xrange [-0.6:%zu.6]\nset style fill solid 0.5 border -1\n"
 		"set boxwidth 0.8\nset key top right\n"
 		"plot \"data/%s.shares.dat\" using 1:3:xtic(2) with boxes lc rgb \"#228833\" "
 		"title \"measured\", \"\" using 1:4 with points pt 7 ps 1 lc rgb \"#cc3311\" "
 		"title \"target\"\nset xtics font \",9\"\n",
-		title, x - 1, id);
+		title, vms ? "VM" : "vCPU thread", vms ? "host's" : "VM's", x - 1, id);
 	pl->n++;
 	return 0;
 }
@@ -309,12 +354,12 @@ static int plot_suite(const struct suite_result *s, const char *dir, struct errb
 		n = collect(s, s->series[i]->group, s->series[i]->metric, row);
 		if (!n)
 			continue;
-		if (row[0]->targets.n || !strcmp(row[0]->unit, "share")) {
+		if (is_shares(row[0])) {
 			ret = shares_panel(&pl, dir, row, n);
 			continue;
 		}
 		ret = bars_panel(&pl, dir, row, n);
-		if (!ret && !strcmp(row[0]->unit, "ns")) {
+		if (!ret && !strcmp(row[0]->unit, "ns") && !cdf_drawn(s, i)) {
 			bool raw = false;
 
 			for (size_t k = 0; k < n; k++)

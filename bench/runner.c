@@ -30,7 +30,7 @@ int runner_init(struct runner *r, const struct bench_opts *o, struct errbuf *err
 
 void runner_fini(struct runner *r)
 {
-	static const char *const names[] = { "results.json", "disk.raw" };
+	static const char *const names[] = { "results.json", "stats.json", "disk.raw" };
 	char path[400];
 
 	if (!r->tmp[0])
@@ -94,6 +94,20 @@ static json_object *variant_knobs(const struct variant *v, const char *strand)
 	return o;
 }
 
+/* The sources whose value is a distance to the targets: their series carry the targets. */
+static bool is_share_dev(const char *src)
+{
+	return !strcmp(src, "$share_dev") || !strcmp(src, "$vm_share_dev");
+}
+
+static bool needs_stats(const struct variant *v)
+{
+	for (unsigned m = 0; m < v->nsrc; m++)
+		if (!strncmp(v->src[m].src, "$vm_share", 9) || !strcmp(v->src[m].src, "$steal_pct"))
+			return true;
+	return false;
+}
+
 int runner_prepare(struct runner *r, const struct suite_def *def, struct doc *doc,
 		   const char *strand, bool strand_only, struct suite_run *sr, struct errbuf *err)
 {
@@ -128,6 +142,9 @@ int runner_prepare(struct runner *r, const struct suite_def *def, struct doc *do
 	for (size_t i = 0; i < sr->nv; i++) {
 		struct variant *v = &sr->v[i];
 
+		/* A group of long runs may ask for fewer; the command line overrides both. */
+		v->reps = r->o->reps ? r->o->reps : v->g->reps ? v->g->reps : sr->reps;
+		v->warmup = r->o->warmup_given || !v->g->no_warmup ? sr->warmup : 0;
 		for (unsigned m = 0; m < v->nsrc; m++) {
 			const struct metric_def *md = v->src[m].m;
 			struct series *s =
@@ -139,7 +156,7 @@ int runner_prepare(struct runner *r, const struct suite_def *def, struct doc *do
 			json_object_put(s->knobs);
 			s->knobs = k;
 			v->series[m] = s;
-			if (v->ntargets)
+			if (is_share_dev(v->src[m].src))
 				for (unsigned t = 0; t < v->ntargets; t++)
 					dvec_push(&s->targets, v->targets[t]);
 		}
@@ -182,13 +199,29 @@ static const char *last_line(char *s)
 
 /* ---- metrics from strand's --results-json ---- */
 
+static const char *const stat_names[] = {
+	"p50", "median", "p90", "p99", "mean", "min", "max", "sum",
+};
+
+static bool is_stat(const char *s)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(stat_names); i++)
+		if (!strcmp(s, stat_names[i]))
+			return true;
+	return false;
+}
+
 static int stat_of(const char *stat, struct dvec *pool, double *out)
 {
 	struct stats_summary s;
 
 	if (!pool->n || stats_summarize(pool->v, pool->n, &s))
 		return -ENOENT;
-	if (!strcmp(stat, "p50") || !strcmp(stat, "median"))
+	if (!strcmp(stat, "sum")) {
+		*out = 0;
+		for (size_t i = 0; i < pool->n; i++)
+			*out += pool->v[i];
+	} else if (!strcmp(stat, "p50") || !strcmp(stat, "median"))
 		*out = s.p50;
 	else if (!strcmp(stat, "p90"))
 		*out = s.p90;
@@ -215,47 +248,74 @@ static void keep_raw(struct series *s, size_t rep, const struct dvec *pool, size
 		dvec_push(raw, pool->v[i]);
 }
 
+/*
+ * A result of the run named name: "NAME" from a single VM, "vmK.NAME" from VM vmK of several;
+ * a name without a VM matches every VM's.
+ */
+static bool result_named(json_object *o, const char *name)
+{
+	json_object *x, *vm;
+	const char *rn, *vn;
+	size_t vl;
+
+	if (!json_object_object_get_ex(o, "name", &x))
+		return false;
+	rn = json_object_get_string(x);
+	if (!strcmp(rn, name))
+		return true;
+	if (!json_object_object_get_ex(o, "vm", &vm))
+		return false;
+	vn = json_object_get_string(vm);
+	vl = strlen(vn);
+	return !strncmp(rn, vn, vl) && rn[vl] == '.' && !strcmp(rn + vl + 1, name);
+}
+
+/*
+ * Source "NAME[.STAT]" (NAME may hold dots: vm0.acquisitions): without STAT the mean of its
+ * values; with STAT the statistic of its samples pooled, or of its values when it has none.
+ */
 static int micro_metric(json_object *results, const char *src, double *value, struct dvec *pool,
 			char *why, size_t whylen)
 {
 	char name[64];
-	const char *dot = strchr(src, '.');
+	const char *dot = strrchr(src, '.'), *stat = NULL;
 	size_t nres = json_object_array_length(results);
-	double sum = 0;
-	unsigned nval = 0;
+	struct dvec values = { 0 };
+	int ret = 0;
 
-	snprintf(name, sizeof(name), "%.*s", dot ? (int)(dot - src) : (int)strlen(src), src);
+	if (dot && is_stat(dot + 1))
+		stat = dot + 1;
+	snprintf(name, sizeof(name), "%.*s", stat ? (int)(dot - src) : (int)strlen(src), src);
 	for (size_t i = 0; i < nres; i++) {
 		json_object *o = json_object_array_get_idx(results, i), *x;
 
-		if (!json_object_object_get_ex(o, "name", &x) ||
-		    strcmp(json_object_get_string(x), name))
+		if (!result_named(o, name))
 			continue;
-		if (dot && json_object_object_get_ex(o, "samples", &x)) {
+		if (stat && json_object_object_get_ex(o, "samples", &x)) {
 			for (size_t k = 0; k < json_object_array_length(x); k++)
 				dvec_push(pool,
 					  json_object_get_double(json_object_array_get_idx(x, k)));
-		} else if (!dot && json_object_object_get_ex(o, "value", &x)) {
-			sum += json_object_get_double(x);
-			nval++;
+		} else if (json_object_object_get_ex(o, "value", &x)) {
+			dvec_push(&values, json_object_get_double(x));
 		}
 	}
-	if (dot) {
-		int ret = stat_of(dot + 1, pool, value);
-
+	if (stat) {
+		if (!pool->n)
+			for (size_t i = 0; i < values.n; i++)
+				dvec_push(pool, values.v[i]);
+		ret = stat_of(stat, pool, value);
 		if (ret)
-			snprintf(why, whylen,
-				 ret == -EINVAL ? "unknown statistic in '%s'" :
-						  "the guest reported no samples '%s'",
-				 src);
-		return ret;
-	}
-	if (!nval) {
+			snprintf(why, whylen, "the guest reported no samples or values '%s'", src);
+	} else if (!values.n) {
 		snprintf(why, whylen, "the guest reported no result '%s'", src);
-		return -ENOENT;
+		ret = -ENOENT;
+	} else {
+		*value = 0;
+		for (size_t i = 0; i < values.n; i++)
+			*value += values.v[i] / (double)values.n;
 	}
-	*value = sum / nval;
-	return 0;
+	dvec_free(&values);
+	return ret;
 }
 
 /* CPU shares of the vCPU threads and the largest distance to the targets. */
@@ -283,6 +343,94 @@ static int share_dev(const struct variant *v, const struct spawn_result *sp, dou
 	return 0;
 }
 
+static double host_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (double)n : 1;
+}
+
+/*
+ * From strand's --stats-json: each VM's CPU time over the host's (wall time x host CPUs) into
+ * shares, in VM order. $vm_share.K is one of them, $vm_share_dev the largest distance to the
+ * targets (VMs past the last target have none).
+ */
+static int vm_share(const struct variant *v, json_object *st, const char *src, double *value,
+		    struct dvec *shares, char *why, size_t whylen)
+{
+	json_object *vms, *x;
+	double wall;
+	size_t n;
+
+	if (!st || !json_object_object_get_ex(st, "wall_ns", &x) ||
+	    (wall = json_object_get_double(x)) <= 0 ||
+	    !json_object_object_get_ex(st, "vms", &vms) || !(n = json_object_array_length(vms))) {
+		snprintf(why, whylen, "no VM CPU times in strand's --stats-json");
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(vms, i);
+
+		if (!json_object_object_get_ex(o, "cpu_ns", &x)) {
+			snprintf(why, whylen, "no cpu_ns for VM %zu in strand's --stats-json", i);
+			return -ENOENT;
+		}
+		dvec_push(shares, json_object_get_double(x) / (wall * host_cpus()));
+	}
+	if (!strcmp(src, "$vm_share_dev")) {
+		*value = 0;
+		for (size_t i = 0; i < n; i++) {
+			double t = v->equal_targets ? 1.0 / (double)n :
+				   i < v->ntargets  ? v->targets[i] :
+						      -1;
+			double d = shares->v[i] > t ? shares->v[i] - t : t - shares->v[i];
+
+			if (t >= 0 && d > *value)
+				*value = d;
+		}
+		return 0;
+	}
+	{
+		char *end;
+		unsigned long k = strtoul(src + strlen("$vm_share."), &end, 10);
+
+		if (strncmp(src, "$vm_share.", 10) || *end || k >= n) {
+			snprintf(why, whylen, "%s: no such VM (%zu in the run)", src, n);
+			return -EINVAL;
+		}
+		*value = shares->v[k];
+		shares->n = 0;
+		dvec_push(shares, *value);
+	}
+	return 0;
+}
+
+/* Steal time each vCPU's guest read (KVM's steal-time area), % of wall time; the mean. */
+static int steal_pct(json_object *st, double *value, struct dvec *pct, char *why, size_t whylen)
+{
+	json_object *vcpus, *x;
+	double wall, sum = 0;
+
+	if (!st || !json_object_object_get_ex(st, "wall_ns", &x) ||
+	    (wall = json_object_get_double(x)) <= 0 ||
+	    !json_object_object_get_ex(st, "vcpus", &vcpus)) {
+		snprintf(why, whylen, "no vCPU statistics in strand's --stats-json");
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < json_object_array_length(vcpus); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(vcpus, i), "guest_steal_ns",
+					      &x)) {
+			dvec_push(pct, 100 * json_object_get_double(x) / wall);
+			sum += pct->v[pct->n - 1];
+		}
+	if (!pct->n) {
+		snprintf(why, whylen, "the guest has no steal time (PV steal time off?)");
+		return -ENOENT;
+	}
+	*value = sum / (double)pct->n;
+	return 0;
+}
+
 static void record(struct runner *r, struct variant *v, unsigned m, double value,
 		   const struct dvec *raw, uint64_t run_index)
 {
@@ -298,32 +446,95 @@ static void record(struct runner *r, struct variant *v, unsigned m, double value
 			dvec_push(&s->targets, 1.0 / (double)raw->n);
 }
 
+/*
+ * Options of `strand run` for the whole process (and whether they take a value): with several
+ * VMs they must come before the first --vm.
+ */
+static const struct {
+	const char *name;
+	bool value;
+} host_options[] = {
+	{ "--sched", true },	  { "--stats", false },
+	{ "--stats-json", true }, { "--timeout", true },
+	{ "--topology", true },	  { "--housekeeping", true },
+	{ "--log-level", true },  { "--allow-smt-sharing", false },
+	{ "--kvm", true },
+};
+
+/* Whether args[i] is a host option; *len: how many arguments it takes up (1 or 2). */
+static bool host_option(char *const *args, unsigned i, unsigned nargs, unsigned *len)
+{
+	for (unsigned k = 0; k < ARRAY_SIZE(host_options); k++) {
+		size_t l = strlen(host_options[k].name);
+
+		if (strncmp(args[i], host_options[k].name, l))
+			continue;
+		if (args[i][l] == '=') {
+			*len = 1;
+			return true;
+		}
+		if (args[i][l] == '\0') {
+			*len = host_options[k].value && i + 1 < nargs ? 2 : 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * strand run, the variant's arguments and the harness's own (hopts). Without --vm the
+ * harness's come last; with several VMs they and every host option the variant has (a
+ * --sched knob, --matrix sched=...) go before the first --vm, the VMs' options stay behind.
+ */
+static void micro_argv(const char *strand, const struct variant *v, const char *const *hopts,
+		       const char **argv)
+{
+	unsigned n = 0, first = 0, len;
+	bool moved[VARIANT_MAX_ARGS] = { false };
+
+	argv[n++] = strand;
+	argv[n++] = "run";
+	while (first < v->nargs && strcmp(v->args[first], "--vm"))
+		argv[n++] = v->args[first++];
+	for (unsigned i = first; i < v->nargs; i++)
+		if (host_option(v->args, i, v->nargs, &len)) {
+			for (unsigned k = 0; k < len; k++) {
+				moved[i + k] = true;
+				argv[n++] = v->args[i + k];
+			}
+			i += len - 1;
+		}
+	while (*hopts)
+		argv[n++] = *hopts++;
+	for (unsigned i = first; i < v->nargs; i++)
+		if (!moved[i])
+			argv[n++] = v->args[i];
+	argv[n] = NULL;
+}
+
 static void run_micro(struct runner *r, struct suite_run *sr, struct variant *v, bool measured,
 		      uint64_t idx)
 {
-	char results[400], timeout[32];
+	char results[400], stats[400], timeout[32];
 	const char *argv[VARIANT_MAX_ARGS + 16];
+	const char *hopts[12] = { "--results-json", results,	 "--quiet", "--console",
+				  "none",	    "--timeout", timeout,   NULL };
 	struct spawn_opts so = { 0 };
 	struct spawn_result sp;
-	json_object *root = NULL, *res = NULL, *x;
-	unsigned n = 0;
+	json_object *root = NULL, *res = NULL, *st = NULL, *x;
 	bool want_shares = false;
 
 	snprintf(results, sizeof(results), "%s/results.json", r->tmp);
+	snprintf(stats, sizeof(stats), "%s/stats.json", r->tmp);
 	snprintf(timeout, sizeof(timeout), "%.0fs", r->o->timeout_s);
 	unlink(results);
-	argv[n++] = sr->strand;
-	argv[n++] = "run";
-	for (unsigned i = 0; i < v->nargs; i++)
-		argv[n++] = v->args[i];
-	argv[n++] = "--results-json";
-	argv[n++] = results;
-	argv[n++] = "--quiet";
-	argv[n++] = "--console";
-	argv[n++] = "none";
-	argv[n++] = "--timeout";
-	argv[n++] = timeout;
-	argv[n] = NULL;
+	unlink(stats);
+	if (needs_stats(v)) {
+		hopts[7] = "--stats-json";
+		hopts[8] = stats;
+		hopts[9] = NULL;
+	}
+	micro_argv(sr->strand, v, hopts, argv);
 	for (unsigned m = 0; m < v->nsrc; m++)
 		if (!strcmp(v->src[m].src, "$share_dev"))
 			want_shares = true;
@@ -374,6 +585,8 @@ static void run_micro(struct runner *r, struct suite_run *sr, struct variant *v,
 	}
 	if (!measured)
 		goto out;
+	if (needs_stats(v))
+		st = json_object_from_file(stats);
 	for (unsigned m = 0; m < v->nsrc; m++) {
 		const char *src = v->src[m].src;
 		struct dvec pool = { 0 };
@@ -383,6 +596,12 @@ static void run_micro(struct runner *r, struct suite_run *sr, struct variant *v,
 
 		if (!strcmp(src, "$wall_ms"))
 			value = (double)sp.wall_ns / 1e6;
+		else if (!strcmp(src, "$cpu_ms"))
+			value = (double)sp.cpu_ns / 1e6;
+		else if (!strncmp(src, "$vm_share", 9))
+			ret = vm_share(v, st, src, &value, &pool, why, sizeof(why));
+		else if (!strcmp(src, "$steal_pct"))
+			ret = steal_pct(st, &value, &pool, why, sizeof(why));
 		else if (!strcmp(src, "$vm_wall_ms") &&
 			 json_object_object_get_ex(root, "wall_ns", &x))
 			value = json_object_get_double(x) / 1e6;
@@ -402,6 +621,7 @@ static void run_micro(struct runner *r, struct suite_run *sr, struct variant *v,
 		dvec_free(&pool);
 	}
 out:
+	json_object_put(st);
 	json_object_put(root);
 	spawn_result_free(&sp);
 }
@@ -644,25 +864,34 @@ void runner_progress_done(struct runner *r)
 void runner_run_suite(struct runner *r, struct suite_run *sr)
 {
 	unsigned *order = calloc(sr->nv ? sr->nv : 1, sizeof(unsigned));
-	unsigned rounds = sr->warmup + sr->reps;
+	unsigned rounds = 0;
 	uint64_t t0 = spawn_now_ns();
 
 	if (!order)
 		return;
 	r->label = sr->def->name;
-	r->planned += (uint64_t)rounds * sr->nv;
+	/* Each variant takes part in its own warm-up + reps rounds (a group may have fewer). */
+	for (size_t i = 0; i < sr->nv; i++) {
+		struct variant *v = &sr->v[i];
+
+		if (v->warmup + v->reps > rounds)
+			rounds = v->warmup + v->reps;
+		r->planned += v->warmup + v->reps;
+	}
 	for (unsigned round = 0; round < rounds && !spawn_interrupted; round++) {
 		runner_round_order(r, round, order, sr->nv);
 		for (size_t k = 0; k < sr->nv && !spawn_interrupted; k++) {
 			struct variant *v = &sr->v[order[k]];
 			char what[300];
 
+			if (round >= v->warmup + v->reps)
+				continue;
 			snprintf(what, sizeof(what), "%s%s %s/%s",
-				 round < sr->warmup ? "warm-up " : "", sr->def->name, v->group,
+				 round < v->warmup ? "warm-up " : "", sr->def->name, v->group,
 				 v->name);
 			runner_progress(r, what);
 			if (v->status == SERIES_OK) {
-				runner_run_once(r, sr, order[k], round >= sr->warmup);
+				runner_run_once(r, sr, order[k], round >= v->warmup);
 				r->done++;
 			} else {
 				r->planned--; /* skipped: no time to wait for */

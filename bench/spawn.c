@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,6 +136,7 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 	uint64_t t0, deadline;
 	sigset_t none, dfl;
 	bool killed = false;
+	struct rusage ru = { 0 };
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
@@ -236,9 +238,11 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *r)
 			}
 		}
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
 	r->wall_ns = spawn_now_ns() - t0;
+	r->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ULL +
+		    ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ULL;
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	ret = 0;
 close:

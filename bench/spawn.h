@@ -1,7 +1,8 @@
 /*
  * spawn.h - running the programs a benchmark measures (strand, QEMU, the KVM floor) as child
  * processes: wall time, time to the first byte on stdout, the child's memory at that moment,
- * per-vCPU-thread run time while it runs, exit status, captured output; killed on timeout.
+ * per-vCPU-thread run time while it runs, its CPU time, exit status, captured output; killed
+ * on timeout.
  * Main thread; a SIGINT/SIGTERM to the harness ends the child and sets spawn_interrupted.
  */
 #ifndef STRAND_BENCH_SPAWN_H
@@ -29,6 +30,7 @@ struct spawn_result {
 	bool timed_out;
 	bool got_byte;
 	uint64_t wall_ns;		 /* spawn to exit */
+	uint64_t cpu_ns;		 /* user + system time of the child, all its threads */
 	uint64_t first_byte_ns;		 /* spawn to the first byte on stdout */
 	long rss_kib, pss_kib;		 /* at the first byte + settle_s (-1: unknown) */
 	char *out;			 /* stdout (out_max), NUL-terminated, malloc'd */

@@ -17,19 +17,16 @@ static const char *const sched_strategies[] = {
 	"host", "pinned", "fifo", "gang", "gang-relaxed", "credit", NULL,
 };
 
+/* The same with more vCPUs than CPUs: dedicated pinning must be forced to share. */
+static const char *const sched_strategies_oc[] = {
+	"host", "pinned:force", "fifo", "gang", "gang-relaxed", "credit", NULL,
+};
+
 static const struct variant_def lock_variants[] = {
 	{ "map-lock=rcu", "--map-lock rcu", NULL, NULL, NULL },
 	{ "map-lock=rwlock", "--map-lock rwlock", NULL, NULL, NULL },
 	{ "map-lock=mutex", "--map-lock mutex", NULL, NULL, NULL },
 	{ "big-lock", "--big-lock", NULL, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL },
-};
-
-static const struct variant_def vcpu_variants[] = {
-	{ "vcpus=1", "--vcpus 1", NULL, NULL, NULL },
-	{ "vcpus={cpus}", "--vcpus {cpus}", NULL, NULL, NULL },
-	{ "vcpus={2cpus}", "--vcpus {2cpus}", NULL, NULL, NULL },
-	{ "vcpus={4cpus}", "--vcpus {4cpus}", NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -47,34 +44,9 @@ static const struct metric_def m_pio[] = {
 	{ NULL, NULL, NULL, false },
 };
 
-static const struct metric_def m_pio_mmio[] = {
-	{ "pio_exit", "PIO exit round trip (per-run median)", "ns", false },
-	{ "mmio_exit", "MMIO exit round trip (per-run median)", "ns", false },
-	{ NULL, NULL, NULL, false },
-};
-
 static const struct metric_def m_spin[] = {
 	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
 	{ "wait_p99", "p99 wait for the lock (vCPU 0)", "ns", false },
-	{ NULL, NULL, NULL, false },
-};
-
-static const struct metric_def m_spin_full[] = {
-	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
-	{ "wait_p99", "p99 wait for the lock (vCPU 0)", "ns", false },
-	{ "max_wait", "longest wait for the lock", "ns", false },
-	{ NULL, NULL, NULL, false },
-};
-
-static const struct metric_def m_spin_share[] = {
-	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
-	{ "wait_p99", "p99 wait for the lock (vCPU 0)", "ns", false },
-	{ "share_dev", "largest gap between a vCPU's CPU share and its target", "share", false },
-	{ NULL, NULL, NULL, false },
-};
-
-static const struct metric_def m_spin_acq[] = {
-	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
 	{ NULL, NULL, NULL, false },
 };
 
@@ -107,13 +79,11 @@ static const struct metric_def m_run_ms[] = {
 	{ NULL, NULL, NULL, false },
 };
 
-#define SRC_SPIN     "acquisitions=acquisitions;wait_p99=wait.p99;max_wait=max_wait"
-#define SRC_SPIN_SHR "acquisitions=acquisitions;wait_p99=wait.p99;share_dev=$share_dev"
-#define SRC_BLK	     "iops=iops;lat_p50=latency.p50;lat_p99=latency.p99"
-#define EXITLAT_PIO  "--guest exitlat:mode=pio,iters=1000,warmup=100 --vcpus 2"
-#define EXITLAT_BOTH "--guest exitlat:iters=1000,warmup=100 --vcpus 2"
-#define SPIN	     "--guest smp-spin:duration_ms=200"
-#define BLK_NULL     "--disk path=null:64M"
+#define SRC_SPIN    "acquisitions=acquisitions;wait_p99=wait.p99;max_wait=max_wait"
+#define SRC_BLK	    "iops=iops;lat_p50=latency.p50;lat_p99=latency.p99"
+#define EXITLAT_PIO "--guest exitlat:mode=pio,iters=1000,warmup=100 --vcpus 2"
+#define SPIN	    "--guest smp-spin:duration_ms=200"
+#define BLK_NULL    "--disk path=null:64M"
 
 /* ---- quick: the README's main job, about a minute on a 2-CPU host ---- */
 
@@ -259,81 +229,405 @@ static const struct suite_def suite_exits = {
 	.ratios = exits_ratios,
 };
 
-/* ---- threading ---- */
+/* ---- threading: the four measurements of the threading-models issue ---- */
+
+/*
+ * 1. mmio-storm: every vCPU writes the DATA register of its own storm device, each write
+ *    costing work_ns in the handler; 1, 2, 4 vCPUs x work_ns 0, 1000, 10000 x every preset.
+ *    A big lock serializes the handlers; per-device locks let them run side by side.
+ */
+static const struct metric_def m_storm[] = {
+	{ "exits_per_s", "MMIO exits per second, all vCPUs together", "1/s", true },
+	{ "exit_p50", "MMIO exit latency, median of every vCPU's exits", "ns", false },
+	{ "exit_p99", "MMIO exit latency, p99 of every vCPU's exits", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+#define SRC_STORM "exits_per_s=exits_per_s;exit_p50=exit_latency.p50;exit_p99=exit_latency.p99"
+#define STORM_GROUP(v, w)                                                                \
+	{                                                                                \
+		.id = "storm-v" #v "-w" #w,                                              \
+		.title = "MMIO storm, " #v " vCPU(s) on their own devices, work_ns=" #w  \
+			 " per exit: threading presets (mmio-storm)",                    \
+		.args = "--guest mmio-storm:work_ns=" #w ",duration_ms=300 --vcpus " #v, \
+		.sources = SRC_STORM, .metrics = m_storm, .knob = "--threading",         \
+		.values = threading_presets                                              \
+	}
+
+/*
+ * 2. vCPU 0's MMIO exit latency alone (1 vCPU) and while vCPU 1 keeps 32 virtio-blk reads in
+ *    flight (io=1), same null disk in both. strand,lock=big isolates what the big lock adds.
+ */
+static const char *const io_presets[] = {
+	"qemu-classic", "qemu",	  "firecracker",     "cloud-hypervisor",
+	"strand",	"inline", "strand,lock=big", NULL,
+};
+
+static const struct metric_def m_vcpu0_exit[] = {
+	{ "exit_p50", "MMIO exit latency of vCPU 0, median", "ns", false },
+	{ "exit_p99", "MMIO exit latency of vCPU 0, p99", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_vcpu0_exit_io[] = {
+	{ "exit_p50", "MMIO exit latency of vCPU 0, median", "ns", false },
+	{ "exit_p99", "MMIO exit latency of vCPU 0, p99", "ns", false },
+	{ "bg_reads", "virtio-blk reads vCPU 1 completed meanwhile (300 ms)", "reads", true },
+	{ NULL, NULL, NULL, false },
+};
+
+#define STORM_IO "--guest mmio-storm:io=1,duration_ms=300 --disk path=null:1G"
+
+/* 3. the dispatch tables under a host thread that adds and removes a region HZ times a second */
+static const struct variant_def map_lock_variants[] = {
+	{ "map-lock=rcu", "--map-lock rcu", NULL, NULL, NULL },
+	{ "map-lock=rwlock", "--map-lock rwlock", NULL, NULL, NULL },
+	{ "map-lock=mutex", "--map-lock mutex", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/*
+ * 4. virtio-blk on a null backend: one queue per preset; two queues (one per vCPU) on 1 and 2
+ *    iothreads with the queues mapped to them (qemu: iomap=queue, QEMU 9's iothread-vq-mapping).
+ */
+static const struct variant_def mq_variants[] = {
+	{ "qemu-classic", "--threading qemu-classic", NULL, NULL, NULL },
+	{ "firecracker", "--threading firecracker", NULL, NULL, NULL },
+	{ "inline", "--threading inline", NULL, NULL, NULL },
+	{ "qemu iothreads=1", "--threading qemu,iomap=queue,iothreads=1", NULL, NULL, NULL },
+	{ "qemu iothreads=2", "--threading qemu,iomap=queue,iothreads=2", NULL, NULL, NULL },
+	{ "cloud-hypervisor iothreads=1", "--threading cloud-hypervisor,iothreads=1", NULL, NULL,
+	  NULL },
+	{ "cloud-hypervisor iothreads=2", "--threading cloud-hypervisor,iothreads=2", NULL, NULL,
+	  NULL },
+	{ "strand iothreads=1", "--threading strand,iothreads=1", NULL, NULL, NULL },
+	{ "strand iothreads=2", "--threading strand,iothreads=2", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct metric_def m_blk_mq[] = {
+	{ "iops", "4 KiB random reads, both queues together", "1/s", true },
+	{ "lat_p50", "request latency, median", "ns", false },
+	{ "lat_p99", "request latency, p99", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+#define BLK_QD1	 "--guest blk-io:mode=randread,qd=1,ops=2000"
+#define BLK_QD32 "--guest blk-io:mode=randread,qd=32,ops=4000"
+#define BLK_1Q	 "--disk path=null:1G"
+#define BLK_2Q	 "--vcpus 2 --disk path=null:1G,queues=2"
+#define SRC_BLK2 "iops=iops.sum;lat_p50=latency.p50;lat_p99=latency.p99"
 
 static const struct group_def threading_groups[] = {
-	{ .id = "presets-exitlat",
-	  .title = "Threading presets: PIO and MMIO exits from 2 vCPUs at once (exitlat)",
-	  .args = EXITLAT_BOTH,
-	  .sources = "pio_exit=pio_exit.p50;mmio_exit=mmio_exit.p50",
-	  .metrics = m_pio_mmio,
+	STORM_GROUP(1, 0),
+	STORM_GROUP(1, 1000),
+	STORM_GROUP(1, 10000),
+	STORM_GROUP(2, 0),
+	STORM_GROUP(2, 1000),
+	STORM_GROUP(2, 10000),
+	STORM_GROUP(4, 0),
+	STORM_GROUP(4, 1000),
+	STORM_GROUP(4, 10000),
+	{ .id = "exit-idle",
+	  .title = "Exit latency, idle: vCPU 0's MMIO exits, no other vCPU, idle null disk "
+		   "(mmio-storm io=1)",
+	  .args = STORM_IO " --vcpus 1",
+	  .sources = "exit_p50=exit_latency.p50;exit_p99=exit_latency.p99",
+	  .metrics = m_vcpu0_exit,
 	  .knob = "--threading",
-	  .values = threading_presets },
-	{ .id = "locks-exitlat",
-	  .title = "Map lock and big lock: PIO and MMIO exits from 2 vCPUs at once (exitlat)",
-	  .args = EXITLAT_BOTH,
-	  .sources = "pio_exit=pio_exit.p50;mmio_exit=mmio_exit.p50",
-	  .metrics = m_pio_mmio,
-	  .variants = lock_variants },
-	{ .id = "locks-spin",
-	  .title = "Map lock and big lock: contended spinlock without exits (smp-spin)",
-	  .args = SPIN " --vcpus {cpus}",
-	  .sources = SRC_SPIN,
-	  .metrics = m_spin_acq,
-	  .variants = lock_variants },
-	{ .id = "presets-blk",
-	  .title = "Threading presets: virtio-blk 4 KiB random reads, QD 1, null backend",
-	  .args = "--guest blk-io:mode=randread,qd=1,ops=2000 " BLK_NULL,
+	  .values = io_presets },
+	{ .id = "exit-blk",
+	  .title = "Exit latency under I/O: vCPU 0's MMIO exits while vCPU 1 keeps 32 virtio-blk "
+		   "reads in flight (mmio-storm io=1)",
+	  .args = STORM_IO " --vcpus 2",
+	  .sources = "exit_p50=exit_latency.p50;exit_p99=exit_latency.p99;bg_reads=io_ops",
+	  .metrics = m_vcpu0_exit_io,
+	  .knob = "--threading",
+	  .values = io_presets },
+	{ .id = "churn",
+	  .title = "MMIO dispatch under map churn (mmio-storm, 2 vCPUs): a host thread adds and "
+		   "removes a region 0, 100, 10000 times a second",
+	  .args = "--guest mmio-storm:duration_ms=300 --vcpus 2",
+	  .sources = SRC_STORM,
+	  .metrics = m_storm,
+	  .variants = map_lock_variants,
+	  .matrix = "map-churn=0,100,10000" },
+	{ .id = "blk-qd1",
+	  .title = "virtio-blk 4 KiB random reads, QD 1, null backend, one queue: presets",
+	  .args = BLK_QD1 " " BLK_1Q,
 	  .sources = SRC_BLK,
 	  .metrics = m_blk,
 	  .knob = "--threading",
 	  .values = threading_presets },
+	{ .id = "blk-qd32",
+	  .title = "virtio-blk 4 KiB random reads, QD 32, null backend, one queue: presets",
+	  .args = BLK_QD32 " " BLK_1Q,
+	  .sources = SRC_BLK,
+	  .metrics = m_blk,
+	  .knob = "--threading",
+	  .values = threading_presets },
+	{ .id = "blk-2q-qd1",
+	  .title = "virtio-blk 4 KiB random reads, QD 1 per queue, 2 queues driven by 2 vCPUs, "
+		   "null backend: presets, 1 and 2 iothreads",
+	  .args = BLK_QD1 " " BLK_2Q,
+	  .sources = SRC_BLK2,
+	  .metrics = m_blk_mq,
+	  .variants = mq_variants },
+	{ .id = "blk-2q-qd32",
+	  .title = "virtio-blk 4 KiB random reads, QD 32 per queue, 2 queues driven by 2 vCPUs, "
+		   "null backend: presets, 1 and 2 iothreads",
+	  .args = BLK_QD32 " " BLK_2Q,
+	  .sources = SRC_BLK2,
+	  .metrics = m_blk_mq,
+	  .variants = mq_variants },
 	{ .id = NULL },
+};
+
+static const struct ratio_def threading_ratios[] = {
+	/* 1. target: strand >= 1.8x qemu-classic at 2 vCPUs, work_ns=10000 */
+	{ "storm 2 vCPU w10000: exits/s strand / qemu-classic",
+	  "storm-v2-w10000/strand/exits_per_s", "storm-v2-w10000/qemu-classic/exits_per_s" },
+	{ "storm 1 vCPU w10000: exits/s strand / qemu-classic",
+	  "storm-v1-w10000/strand/exits_per_s", "storm-v1-w10000/qemu-classic/exits_per_s" },
+	{ "storm 4 vCPU w10000: exits/s strand / qemu-classic",
+	  "storm-v4-w10000/strand/exits_per_s", "storm-v4-w10000/qemu-classic/exits_per_s" },
+	{ "storm 2 vCPU w0: exits/s strand / qemu-classic", "storm-v2-w0/strand/exits_per_s",
+	  "storm-v2-w0/qemu-classic/exits_per_s" },
+	{ "storm 2 vCPU w1000: exits/s strand / qemu-classic", "storm-v2-w1000/strand/exits_per_s",
+	  "storm-v2-w1000/qemu-classic/exits_per_s" },
+	{ "storm 2 vCPU w10000: exits/s qemu / qemu-classic", "storm-v2-w10000/qemu/exits_per_s",
+	  "storm-v2-w10000/qemu-classic/exits_per_s" },
+	{ "storm 2 vCPU w10000: exits/s cloud-hypervisor / qemu-classic",
+	  "storm-v2-w10000/cloud-hypervisor/exits_per_s",
+	  "storm-v2-w10000/qemu-classic/exits_per_s" },
+	/* 2. target: the iothread presets (qemu, cloud-hypervisor, strand) <= 1.2 */
+	{ "vCPU 0 exit p99 under blk / idle, qemu", "exit-blk/qemu/exit_p99",
+	  "exit-idle/qemu/exit_p99" },
+	{ "vCPU 0 exit p99 under blk / idle, cloud-hypervisor",
+	  "exit-blk/cloud-hypervisor/exit_p99", "exit-idle/cloud-hypervisor/exit_p99" },
+	{ "vCPU 0 exit p99 under blk / idle, strand", "exit-blk/strand/exit_p99",
+	  "exit-idle/strand/exit_p99" },
+	{ "vCPU 0 exit p99 under blk / idle, qemu-classic", "exit-blk/qemu-classic/exit_p99",
+	  "exit-idle/qemu-classic/exit_p99" },
+	{ "vCPU 0 exit p99 under blk / idle, firecracker", "exit-blk/firecracker/exit_p99",
+	  "exit-idle/firecracker/exit_p99" },
+	{ "vCPU 0 exit p99 under blk / idle, inline", "exit-blk/inline/exit_p99",
+	  "exit-idle/inline/exit_p99" },
+	{ "vCPU 0 exit p99 under blk / idle, strand,lock=big", "exit-blk/strand,lock=big/exit_p99",
+	  "exit-idle/strand,lock=big/exit_p99" },
+	{ "exit p99 under blk, strand,lock=big / strand", "exit-blk/strand,lock=big/exit_p99",
+	  "exit-blk/strand/exit_p99" },
+	{ "exit p99 under blk, qemu-classic / strand", "exit-blk/qemu-classic/exit_p99",
+	  "exit-blk/strand/exit_p99" },
+	/* 3. target: rcu <= 1.05 */
+	{ "dispatch p99, rcu churn 100 Hz / none", "churn/map-lock=rcu map-churn=100/exit_p99",
+	  "churn/map-lock=rcu map-churn=0/exit_p99" },
+	{ "dispatch p99, rcu churn 10000 Hz / none", "churn/map-lock=rcu map-churn=10000/exit_p99",
+	  "churn/map-lock=rcu map-churn=0/exit_p99" },
+	{ "dispatch p99, rwlock churn 100 Hz / none",
+	  "churn/map-lock=rwlock map-churn=100/exit_p99",
+	  "churn/map-lock=rwlock map-churn=0/exit_p99" },
+	{ "dispatch p99, rwlock churn 10000 Hz / none",
+	  "churn/map-lock=rwlock map-churn=10000/exit_p99",
+	  "churn/map-lock=rwlock map-churn=0/exit_p99" },
+	{ "dispatch p99, mutex churn 100 Hz / none", "churn/map-lock=mutex map-churn=100/exit_p99",
+	  "churn/map-lock=mutex map-churn=0/exit_p99" },
+	{ "dispatch p99, mutex churn 10000 Hz / none",
+	  "churn/map-lock=mutex map-churn=10000/exit_p99",
+	  "churn/map-lock=mutex map-churn=0/exit_p99" },
+	/* 4. target: the iothread presets >= 1.3x qemu-classic at QD 32 */
+	{ "blk-qd32 IOPS, qemu / qemu-classic", "blk-qd32/qemu/iops",
+	  "blk-qd32/qemu-classic/iops" },
+	{ "blk-qd32 IOPS, cloud-hypervisor / qemu-classic", "blk-qd32/cloud-hypervisor/iops",
+	  "blk-qd32/qemu-classic/iops" },
+	{ "blk-qd32 IOPS, strand / qemu-classic", "blk-qd32/strand/iops",
+	  "blk-qd32/qemu-classic/iops" },
+	{ "blk-2q-qd32 IOPS, qemu iothreads=2 / qemu-classic", "blk-2q-qd32/qemu iothreads=2/iops",
+	  "blk-2q-qd32/qemu-classic/iops" },
+	{ "blk-2q-qd32 IOPS, cloud-hypervisor iothreads=2 / qemu-classic",
+	  "blk-2q-qd32/cloud-hypervisor iothreads=2/iops", "blk-2q-qd32/qemu-classic/iops" },
+	{ "blk-2q-qd32 IOPS, strand iothreads=2 / qemu-classic",
+	  "blk-2q-qd32/strand iothreads=2/iops", "blk-2q-qd32/qemu-classic/iops" },
+	{ "blk-2q-qd32 IOPS, strand iothreads=1 / qemu-classic",
+	  "blk-2q-qd32/strand iothreads=1/iops", "blk-2q-qd32/qemu-classic/iops" },
+	{ "blk-2q-qd32 IOPS, strand iothreads=2 / strand iothreads=1",
+	  "blk-2q-qd32/strand iothreads=2/iops", "blk-2q-qd32/strand iothreads=1/iops" },
+	{ "blk-qd1 IOPS, strand / qemu-classic", "blk-qd1/strand/iops",
+	  "blk-qd1/qemu-classic/iops" },
+	{ NULL, NULL, NULL },
 };
 
 static const struct suite_def suite_threading = {
 	.name = "threading",
-	.description = "threading presets and lock knobs on exit-heavy, lock-heavy and I/O "
-		       "micro-guests",
-	.reps = 10,
+	.description = "threading presets: MMIO exit storms, exit latency beside virtio-blk load, "
+		       "dispatch under map churn, virtio-blk IOPS on 1 and 2 iothreads",
+	.reps = 5,
 	.warmup = 1,
 	.groups = threading_groups,
+	.ratios = threading_ratios,
 };
 
-/* ---- sched ---- */
+/* ---- sched: two VMs of one vCPU per host CPU each (2x overcommit) ---- */
+
+/* Two identical VMs of {cpus} vCPUs each running GUEST. */
+#define TWO_VMS(guest) "--vm --guest " guest " --vcpus {cpus} --vm --guest " guest " --vcpus {cpus}"
+
+static const struct metric_def m_oc_spin[] = {
+	{ "acquisitions", "spinlock acquisitions, both VMs together", "1/s", true },
+	{ "wait_p99", "p99 wait for the lock (vCPU 0 of each VM)", "ns", false },
+	{ "max_wait", "longest wait for the lock in either VM", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_barrier[] = {
+	{ "phase_mean", "barrier phase time (vCPU 0 of each VM), mean", "ns", false },
+	{ "phase_p50", "barrier phase time (vCPU 0 of each VM), median", "ns", false },
+	{ "phase_p99", "barrier phase time (vCPU 0 of each VM), p99", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+/* Credit: shares of the host (VM CPU time / (wall x host CPUs)) against weights and a cap. */
+static const struct metric_def m_credit[] = {
+	{ "vm0_share", "VM 0's share of the host's CPU time", "share", true },
+	{ "vm1_share", "VM 1's share of the host's CPU time", "share", true },
+	{ "share_dev", "largest gap between a VM's share and its target", "share", false },
+	{ NULL, NULL, NULL, false },
+};
+
+#define SRC_CREDIT   "vm0_share=$vm_share.0;vm1_share=$vm_share.1;share_dev=$vm_share_dev"
+#define BURN_10S     "--guest cpu-burn:duration_ms=10000 --vcpus {cpus}"
+#define CREDIT(a, b) "--sched credit --vm " BURN_10S " " a " --vm " BURN_10S " " b
+
+static const struct variant_def credit_w12[] = {
+	{ "weights=1:2", CREDIT("--weight 1", "--weight 2"), NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def credit_w14[] = {
+	{ "weights=1:4", CREDIT("--weight 1", "--weight 4"), NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def credit_cap[] = {
+	{ "vm0-cap=25", CREDIT("--cap 25", ""), NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct metric_def m_wakeup[] = {
+	{ "wake_p50", "IPI wake-up latency of a halted vCPU, median", "ns", false },
+	{ "wake_p99", "IPI wake-up latency of a halted vCPU, p99", "ns", false },
+	{ "host_cpu", "host CPU time of the strand process (user + system, all threads)", "ms",
+	  false },
+	{ NULL, NULL, NULL, false },
+};
+
+/* Halts of about gap_us: shorter than the 200 us poll window, the case halt polling is for. */
+#define WAKEUP(hp)                                                          \
+	"--vm --guest wakeup:iters=300,gap_us=50 --vcpus 2 --halt-poll " hp \
+	" --vm --guest wakeup:iters=300,gap_us=50 --vcpus 2 --halt-poll " hp
+
+static const struct variant_def halt_poll_variants[] = {
+	{ "halt-poll=0", WAKEUP("0"), NULL, NULL, NULL },
+	{ "halt-poll=200000", WAKEUP("200000"), NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const char *const steal_strategies[] = { "host", "pinned:force", NULL };
+
+static const struct metric_def m_steal[] = {
+	{ "steal", "steal time the guests were told of, % of wall time (mean of the vCPUs)", "%",
+	  false },
+	{ "work_per_s", "cpu-burn work units per second, every vCPU of both VMs", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
 
 static const struct group_def sched_groups[] = {
-	{ .id = "strategies",
-	  .title = "Scheduling strategies: contended spinlock, one vCPU per host CPU",
-	  .args = SPIN " --vcpus {cpus}",
-	  .sources = SRC_SPIN,
-	  .metrics = m_spin_full,
+	{ .id = "spin",
+	  .title = "Scheduling strategies, 2 VMs x one vCPU per host CPU (2x overcommit): "
+		   "contended spinlock (smp-spin)",
+	  .args = TWO_VMS("smp-spin:duration_ms=500"),
+	  .sources = "acquisitions=acquisitions.sum;wait_p99=wait.p99;max_wait=max_wait.max",
+	  .metrics = m_oc_spin,
 	  .knob = "--sched",
-	  .values = sched_strategies },
-	{ .id = "overcommit",
-	  .title = "Scheduling strategies under 2x overcommit: spinlock and CPU shares",
-	  .args = SPIN " --vcpus {2cpus}",
-	  .sources = SRC_SPIN_SHR,
-	  .metrics = m_spin_share,
+	  .values = sched_strategies_oc },
+	{ .id = "barrier",
+	  .title = "Scheduling strategies, 2 VMs x one vCPU per host CPU (2x overcommit): "
+		   "compute phases between barriers (barrier-sync)",
+	  .args = TWO_VMS("barrier-sync:phases=200,work_us=500"),
+	  .sources = "phase_mean=phase.mean;phase_p50=phase.p50;phase_p99=phase.p99",
+	  .metrics = m_barrier,
 	  .knob = "--sched",
-	  .values = sched_strategies,
-	  .targets = "equal" },
-	{ .id = "vcpus",
-	  .title = "vCPUs against host CPUs under the host scheduler: spinlock and CPU shares",
-	  .args = SPIN,
-	  .sources = SRC_SPIN_SHR,
-	  .metrics = m_spin_share,
-	  .variants = vcpu_variants,
-	  .targets = "equal" },
+	  .values = sched_strategies_oc },
+	{ .id = "credit-w12",
+	  .title = "credit, weights 1:2, 10 s of cpu-burn: shares of the host (targets 1/3, 2/3)",
+	  .sources = SRC_CREDIT,
+	  .metrics = m_credit,
+	  .variants = credit_w12,
+	  .targets = "0.333333,0.666667",
+	  .reps = 3,
+	  .no_warmup = true },
+	{ .id = "credit-w14",
+	  .title = "credit, weights 1:4, 10 s of cpu-burn: shares of the host (targets 0.2, 0.8)",
+	  .sources = SRC_CREDIT,
+	  .metrics = m_credit,
+	  .variants = credit_w14,
+	  .targets = "0.2,0.8",
+	  .reps = 3,
+	  .no_warmup = true },
+	{ .id = "credit-cap25",
+	  .title = "credit, VM 0 capped at 25% of one CPU beside an uncapped VM, 10 s of cpu-burn "
+		   "(target: VM 0 at 0.25 / host CPUs)",
+	  .sources = SRC_CREDIT,
+	  .metrics = m_credit,
+	  .variants = credit_cap,
+	  .targets = "0.125",
+	  .reps = 3,
+	  .no_warmup = true },
+	{ .id = "wakeup",
+	  .title = "IPI wake-up of a halted vCPU 50 us after it halted, 2 VMs x 2 vCPUs, host "
+		   "scheduler: halt polling off and 200 us (wakeup)",
+	  .sources = "wake_p50=wakeup.p50;wake_p99=wakeup.p99;host_cpu=$cpu_ms",
+	  .metrics = m_wakeup,
+	  .variants = halt_poll_variants },
+	{ .id = "steal",
+	  .title = "Steal time the guests see, 2 VMs x one vCPU per host CPU of cpu-burn: host "
+		   "scheduler and pinning (pinned:force: 2 vCPUs per CPU)",
+	  .args = TWO_VMS("cpu-burn:duration_ms=500"),
+	  .sources = "steal=$steal_pct;work_per_s=work_per_s.sum",
+	  .metrics = m_steal,
+	  .knob = "--sched",
+	  .values = steal_strategies },
 	{ .id = NULL },
+};
+
+static const struct ratio_def sched_ratios[] = {
+	/* 1. target: gang or gang-relaxed >= 2 */
+	{ "spin acquisitions, gang / host", "spin/gang/acquisitions", "spin/host/acquisitions" },
+	{ "spin acquisitions, gang-relaxed / host", "spin/gang-relaxed/acquisitions",
+	  "spin/host/acquisitions" },
+	{ "spin acquisitions, pinned:force / host", "spin/pinned:force/acquisitions",
+	  "spin/host/acquisitions" },
+	{ "spin max wait, gang / host", "spin/gang/max_wait", "spin/host/max_wait" },
+	{ "barrier mean phase, gang / host", "barrier/gang/phase_mean", "barrier/host/phase_mean" },
+	{ "barrier mean phase, gang-relaxed / host", "barrier/gang-relaxed/phase_mean",
+	  "barrier/host/phase_mean" },
+	{ "barrier phase p99, gang / host", "barrier/gang/phase_p99", "barrier/host/phase_p99" },
+	{ "wakeup p99, halt-poll 200 us / 0", "wakeup/halt-poll=200000/wake_p99",
+	  "wakeup/halt-poll=0/wake_p99" },
+	{ "host CPU, halt-poll 200 us / 0", "wakeup/halt-poll=200000/host_cpu",
+	  "wakeup/halt-poll=0/host_cpu" },
+	{ "steal, pinned:force / host", "steal/pinned:force/steal", "steal/host/steal" },
+	{ NULL, NULL, NULL },
 };
 
 static const struct suite_def suite_sched = {
 	.name = "sched",
-	.description = "scheduling strategies and overcommit on a spinlock-heavy guest",
+	.description = "scheduling strategies with two VMs at 2x overcommit: spinlock, barriers, "
+		       "credit shares and caps, halt polling, steal time",
 	.reps = 8,
 	.warmup = 1,
 	.groups = sched_groups,
+	.ratios = sched_ratios,
 };
 
 /* ---- blk ---- */
@@ -799,6 +1093,10 @@ static int parse_group(json_object *go, struct group_def *g, json_object *pool, 
 	g->targets = jstr(go, "targets");
 	if (json_object_object_get_ex(go, "loops", &arr))
 		g->loops = (unsigned)json_object_get_int(arr);
+	if (json_object_object_get_ex(go, "reps", &arr))
+		g->reps = (unsigned)json_object_get_int(arr);
+	if (json_object_object_get_ex(go, "no_warmup", &arr))
+		g->no_warmup = json_object_get_boolean(arr);
 	if (!json_object_object_get_ex(go, "metrics", &arr) ||
 	    !json_object_is_type(arr, json_type_array) || !json_object_array_length(arr))
 		return errbuf_set(err, -EINVAL, "scenario group %s: \"metrics\" must be a list",

@@ -14,12 +14,23 @@
  *   floor       strand-kvm-floor ARGS --json: the bare KVM_RUN loop
  *
  * Metric sources ("metric=source;..." per group, overridable per variant):
- *   NAME             a value result of the micro-guest (mean over vCPUs)
- *   NAME.STAT        its samples pooled over vCPUs: p50 p90 p99 mean min max
+ *   NAME             a value result of the micro-guest (mean over vCPUs, and over VMs)
+ *   NAME.STAT        its samples pooled over vCPUs (and VMs): p50 p90 p99 mean min max sum;
+ *                    of its values when the guest reported values, not samples
+ *                    (iops.sum: every queue's IOPS added up)
+ *   vmK.NAME[.STAT]  the same for one VM of a run with several (--vm)
  *   $wall_ms         spawn to exit of the strand process (micro)
+ *   $cpu_ms          user + system CPU time of the strand process, all threads (micro)
  *   $startup_ms $rss_kib $pss_kib   flat-start
  *   $exit_ns         flat-rt and floor
  *   $share_dev       largest |share - target| of vCPU thread run time (with targets)
+ *   $vm_share.K      VM K's CPU time over wall time x host CPUs (strand's --stats-json)
+ *   $vm_share_dev    largest |VM share - target| over the VMs that have a target
+ *   $steal_pct       steal time the guest was told of, % of wall time, mean over vCPUs
+ *
+ * Several VMs in one run (--vm ...): the harness moves the options of the whole process
+ * (--sched, --stats-json, --timeout, ...) before the first --vm, wherever the group, a knob or
+ * --matrix put them, and puts its own there too.
  *
  * Main thread.
  */
@@ -74,6 +85,8 @@ struct group_def {
 	const char *matrix;		    /* "knob=v1,v2;knob=..." crossed with the variants */
 	const char *targets;		    /* vCPU shares: "equal" or "0.5,0.25,0.25" */
 	unsigned loops;			    /* flat-rt: port writes per run (default 20000) */
+	unsigned reps;			    /* measured runs (0: the suite's; --reps wins) */
+	bool no_warmup;			    /* long runs: no warm-up (--warmup wins) */
 };
 
 struct ratio_def {
@@ -110,6 +123,7 @@ struct variant {
 	struct msource src[VARIANT_MAX_METRICS];
 	unsigned nsrc;
 	unsigned loops;
+	unsigned reps, warmup; /* resolved by the runner */
 	double targets[VARIANT_MAX_TARGETS];
 	unsigned ntargets;
 	bool equal_targets;

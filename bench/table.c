@@ -256,19 +256,26 @@ void table_suite(FILE *f, const struct suite_result *s, const struct bstats_para
 			table_metric(f, s, x, p, md);
 	}
 	if (s->nratios) {
+		int w = 32; /* the names' column */
+
+		for (size_t i = 0; i < s->nratios; i++)
+			if ((int)strlen(s->ratios[i].name) > w)
+				w = (int)strlen(s->ratios[i].name);
 		fprintf(f, md ? "\n### Ratios (median / median, bootstrap 95%% interval)\n\n" :
 				"\n-- Ratios (median / median, bootstrap 95%% interval)\n");
 		for (size_t i = 0; i < s->nratios; i++) {
 			const struct ratio *r = &s->ratios[i];
 
-			if (r->value == 0)
-				fprintf(f, md ? "- %s: not measured\n" : "    %-32s not measured\n",
-					r->name);
+			if (md && r->value == 0)
+				fprintf(f, "- %s: not measured\n", r->name);
+			else if (md)
+				fprintf(f, "- %s: **%.2f** [%.2f, %.2f]\n", r->name, r->value,
+					r->lo, r->hi);
+			else if (r->value == 0)
+				fprintf(f, "    %-*s not measured\n", w, r->name);
 			else
-				fprintf(f,
-					md ? "- %s: **%.2f** [%.2f, %.2f]\n" :
-					     "    %-32s %6.2f  [%.2f, %.2f]\n",
-					r->name, r->value, r->lo, r->hi);
+				fprintf(f, "    %-*s %6.2f  [%.2f, %.2f]\n", w, r->name, r->value,
+					r->lo, r->hi);
 		}
 	}
 }

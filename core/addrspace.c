@@ -92,7 +92,7 @@ static void wait_readers(struct addr_space *as)
 		rcu_wait_grace();
 }
 
-int as_unregister(struct addr_space *as, uint64_t base)
+static int unregister(struct addr_space *as, uint64_t base, bool wait)
 {
 	const struct as_table *cur = pubptr_update_begin(&as->pub);
 	struct as_table *next;
@@ -115,8 +115,19 @@ int as_unregister(struct addr_space *as, uint64_t base)
 	memcpy(next->r + pos, cur->r + pos + 1, (cur->n - pos - 1) * sizeof(next->r[0]));
 	next->n = cur->n - 1;
 	pubptr_update_commit(&as->pub, next);
-	wait_readers(as);
+	if (wait)
+		wait_readers(as);
 	return 0;
+}
+
+int as_unregister(struct addr_space *as, uint64_t base)
+{
+	return unregister(as, base, true);
+}
+
+int as_unregister_nowait(struct addr_space *as, uint64_t base)
+{
+	return unregister(as, base, false);
 }
 
 int as_move(struct addr_space *as, uint64_t old_base, uint64_t new_base)

@@ -68,6 +68,14 @@ int __must_check as_register(struct addr_space *as, uint64_t base, uint64_t size
 			     const char *name);
 /* After return no handler of the region runs or will run. -ENOENT if no region at base. */
 int __must_check as_unregister(struct addr_space *as, uint64_t base);
+/*
+ * The same without waiting for readers: lookups stop finding the region at once, but in RCU
+ * mode a handler already looked up may still run for a while, so ops and opaque must stay valid
+ * until as_destroy (a device that lives as long as the VM). The old table is freed after a
+ * grace period by liburcu's call_rcu thread, so a burst of updates shares grace periods instead
+ * of stopping every vCPU (membarrier) once per update.
+ */
+int __must_check as_unregister_nowait(struct addr_space *as, uint64_t base);
 /* Move the region at old_base to new_base atomically for readers. -ENOENT, -EEXIST, -EINVAL. */
 int __must_check as_move(struct addr_space *as, uint64_t old_base, uint64_t new_base);
 

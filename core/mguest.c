@@ -466,6 +466,19 @@ static int hc_hotplug(struct mguest *g, struct vcpu *vcpu, const struct sg_call 
 	return vcpu_defer(vcpu, hc_hotplug_finish, h) ? -EBUSY : 1;
 }
 
+/* SG_CALL_NUMA: copy the guest NUMA topology to the guest's buffer; the node count. */
+static int hc_numa(struct mguest *g, const struct sg_call *c)
+{
+	static const struct sg_numa_info none;
+	const struct sg_numa_info *info = g->numa ? g->numa : &none;
+
+	if (c->a[1] < sizeof(*info))
+		return -EINVAL;
+	if (memmap_write(&g->vm->mem, c->a[0], info, sizeof(*info)))
+		return -EFAULT;
+	return (int)info->nr_nodes;
+}
+
 static int hc_print(struct mguest *g, const struct sg_call *c)
 {
 	uint64_t len = MIN(c->a[1], 4096);
@@ -526,12 +539,15 @@ static void hostcall_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uin
 		if (ret == 1)
 			return; /* the result is written when the deferred change is done */
 		break;
+	case SG_CALL_NUMA:
+		ret = hc_numa(g, &c);
+		break;
 	default:
 		log_guest("%s: vcpu%u: unknown host call %u", g->name, vcpu->index, c.op);
 		ret = -ENOSYS;
 		break;
 	}
-	if (ret)
+	if (ret < 0)
 		stat_inc(&g->bad_hostcalls);
 	c.ret = ret;
 	/* Best effort: if the guest unmapped the block meanwhile there is nobody to tell. */
@@ -695,10 +711,15 @@ int mguest_setup(struct vm *vm, const struct mguest_opts *o, struct mguest **out
 	g->percpu_stride = lo.percpu_stride;
 	g->hotplug_size = HOTPLUG_SIZE;
 	g->hotplug = calloc(vm->nr_vcpus, sizeof(*g->hotplug));
-	if (!g->hotplug) {
+	g->numa = o->numa ? malloc(sizeof(*g->numa)) : NULL;
+	if (!g->hotplug || (o->numa && !g->numa)) {
+		free(g->hotplug);
+		free(g->numa);
 		free(g);
 		return -ENOMEM;
 	}
+	if (o->numa)
+		*g->numa = *o->numa;
 	pthread_mutex_init(&g->lock, NULL);
 
 	memset(boot, 0, sizeof(*boot));
@@ -766,6 +787,7 @@ err_hc:
 err:
 	pthread_mutex_destroy(&g->lock);
 	free(g->hotplug);
+	free(g->numa);
 	free(g);
 	return ret;
 }
@@ -781,6 +803,7 @@ void mguest_free(struct mguest *g)
 		free(g->results[i].samples);
 	free(g->results);
 	free(g->hotplug);
+	free(g->numa);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }

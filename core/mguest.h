@@ -49,6 +49,7 @@ struct mguest_opts {
 	const char *args; /* "key=value,..." or NULL */
 	unsigned cpl;	  /* 0 or 3 */
 	bool steal_time;  /* register each vCPU's KVM steal-time record (PV steal time on) */
+	const struct sg_numa_info *numa; /* guest NUMA topology for SG_CALL_NUMA (NULL: none) */
 	/* Devices to describe in the boot info (their IOAPIC pins are routed to vCPU 0). */
 	unsigned ndevices;
 	const struct sg_device *devices;
@@ -75,6 +76,7 @@ struct mguest {
 	uint64_t hotplugged[64];	     /* [lock] gpa of regions added (0: free slot) */
 	uint64_t mem_adds, mem_removes;	     /* [lock] */
 	uint64_t hostcalls, bad_hostcalls;   /* atomic */
+	struct sg_numa_info *numa;	     /* immutable, NULL: no guest NUMA topology */
 };
 
 /* Layout and vCPU state for the image; registers the host-call and exception ports. */

@@ -18,14 +18,15 @@ static bool kvm_lists_msr(const struct kvm_sys *k, uint32_t index)
 /* Host value of a feature MSR (KVM_GET_MSRS on the system fd), as QEMU's -cpu host passes. */
 static bool feature_msr(const struct kvm_sys *k, uint32_t index, uint64_t *val)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} buf = { .hdr.nmsrs = 1, .e.index = index };
+	/* struct kvm_msrs ends in a flexible array: room for one entry after it. */
+	uint64_t raw[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8] = { 0 };
+	struct kvm_msrs *msrs = (struct kvm_msrs *)raw;
 
-	if (ioctl(k->fd, KVM_GET_MSRS, &buf) != 1)
+	msrs->nmsrs = 1;
+	msrs->entries[0].index = index;
+	if (ioctl(k->fd, KVM_GET_MSRS, msrs) != 1)
 		return false;
-	*val = buf.e.data;
+	*val = msrs->entries[0].data;
 	return true;
 }
 

@@ -43,6 +43,9 @@ int vcpu_create(struct vm *vm, unsigned index, uint32_t apic_id, struct vcpu **o
 		ret = -errno;
 		goto err_close;
 	}
+	ret = vcpu_set_mxcsr(vcpu, VCPU_MXCSR_RESET);
+	if (ret)
+		log_debug("vcpu%u: cannot set MXCSR: %s", index, strerror(-ret));
 	if (!vm->kvm->has_binary_stats || kvm_stats_open(&vcpu->kstats, vcpu->fd))
 		vcpu->kstats.fd = -1;
 	if (vm->kvm->has_tsc_khz) {
@@ -116,21 +119,20 @@ int vcpu_set_lapic(struct vcpu *vcpu, const struct kvm_lapic_state *lapic)
 
 int vcpu_set_msrs_tolerant(struct vcpu *vcpu, const struct kvm_msr_entry *e, unsigned n)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[32];
-	} buf;
+	/* struct kvm_msrs ends in a flexible array: room for 32 entries after it. */
+	uint64_t raw[(sizeof(struct kvm_msrs) + 32 * sizeof(struct kvm_msr_entry)) / 8];
+	struct kvm_msrs *msrs = (struct kvm_msrs *)raw;
 	unsigned done = 0;
 	int refused = 0;
 
 	while (done < n) {
-		unsigned chunk = MIN(n - done, (unsigned)ARRAY_SIZE(buf.e));
+		unsigned chunk = MIN(n - done, 32u);
 		int r;
 
-		memset(&buf.hdr, 0, sizeof(buf.hdr));
-		buf.hdr.nmsrs = chunk;
-		memcpy(buf.e, e + done, chunk * sizeof(*e));
-		r = ioctl(vcpu->fd, KVM_SET_MSRS, &buf);
+		memset(msrs, 0, sizeof(*msrs));
+		msrs->nmsrs = chunk;
+		memcpy(msrs->entries, e + done, chunk * sizeof(*e));
+		r = ioctl(vcpu->fd, KVM_SET_MSRS, msrs);
 		if (r < 0)
 			return -errno;
 		done += (unsigned)r;
@@ -143,6 +145,57 @@ int vcpu_set_msrs_tolerant(struct vcpu *vcpu, const struct kvm_msr_entry *e, uns
 		}
 	}
 	return refused;
+}
+
+/*
+ * MXCSR lives at byte 24 of the FXSAVE/XSAVE legacy area. KVM_GET/SET_XSAVE are used when KVM
+ * has them: on PVM hosts KVM_GET_FPU reports MXCSR as 0 whatever it is.
+ */
+#define XSAVE_MXCSR_WORD     6
+#define XSAVE_XSTATE_BV_WORD 128 /* the XSAVE header at byte 512 */
+#define XSAVE_BV_SSE	     (1u << 1)
+
+int vcpu_get_mxcsr(struct vcpu *vcpu, uint32_t *mxcsr)
+{
+	struct kvm_xsave *x = malloc(sizeof(*x));
+	struct kvm_fpu fpu;
+	int ret = 0;
+
+	if (x && ioctl(vcpu->fd, KVM_GET_XSAVE, x) == 0)
+		*mxcsr = x->region[XSAVE_MXCSR_WORD];
+	else if (ioctl(vcpu->fd, KVM_GET_FPU, &fpu) == 0)
+		*mxcsr = fpu.mxcsr;
+	else
+		ret = -errno;
+	free(x);
+	return ret;
+}
+
+int vcpu_set_mxcsr(struct vcpu *vcpu, uint32_t mxcsr)
+{
+	struct kvm_xsave *x = malloc(sizeof(*x));
+	struct kvm_fpu fpu;
+	int ret = 0;
+
+	if (x && ioctl(vcpu->fd, KVM_GET_XSAVE, x) == 0) {
+		/*
+		 * KVM takes MXCSR from the buffer only when the header's XSTATE_BV has FP, SSE
+		 * or AVX; SSE it is (the XMM registers in the buffer are the current ones, or
+		 * their init state, zeros, when the bit was clear).
+		 */
+		x->region[XSAVE_MXCSR_WORD] = mxcsr;
+		x->region[XSAVE_XSTATE_BV_WORD] |= XSAVE_BV_SSE;
+		if (ioctl(vcpu->fd, KVM_SET_XSAVE, x) < 0)
+			ret = -errno;
+	} else if (ioctl(vcpu->fd, KVM_GET_FPU, &fpu) == 0) {
+		fpu.mxcsr = mxcsr;
+		if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
+			ret = -errno;
+	} else {
+		ret = -errno;
+	}
+	free(x);
+	return ret;
 }
 
 int vcpu_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)

@@ -73,6 +73,10 @@ int vcpu_set_msrs_tolerant(struct vcpu *vcpu, const struct kvm_msr_entry *e, uns
 
 /* Guest-virtual to guest-physical with KVM_TRANSLATE; -EFAULT if unmapped. vCPU thread. */
 int __must_check vcpu_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa);
+/* MXCSR (through KVM_GET/SET_XSAVE, else KVM_GET/SET_FPU). 0 or -errno. */
+#define VCPU_MXCSR_RESET 0x1f80u
+int __must_check vcpu_get_mxcsr(struct vcpu *vcpu, uint32_t *mxcsr);
+int __must_check vcpu_set_mxcsr(struct vcpu *vcpu, uint32_t mxcsr);
 
 /* Registers, segments, control registers and code bytes at RIP, for crash reports. */
 void vcpu_dump(struct vcpu *vcpu, FILE *f);

@@ -199,9 +199,9 @@ int vm_start(struct vm *vm, const struct thread_placement *const *placement)
 	pthread_mutex_unlock(&vm->park_lock);
 	vm->started = true;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		char name[16];
+		char name[32]; /* the kernel keeps 15 characters */
 
-		snprintf(name, sizeof(name), "vcpu%u", i);
+		snprintf(name, sizeof(name), "%svcpu%u", vm->thread_prefix, i);
 		ret = thread_spawn(&vm->vcpus[i]->thread, name, placement ? placement[i] : NULL,
 				   true, vcpu_thread_main, vm->vcpus[i]);
 		if (ret) {

@@ -78,6 +78,8 @@ struct vm {
 	struct cpu_topology topo;
 	struct vm_hooks hooks;
 	bool create_pit;
+	char thread_prefix
+		[8]; /* "" or e.g. "vm1." before thread names (several VMs, one process) */
 	int stop_fd; /* eventfd, readable once a stop was requested (main loop watches it) */
 
 	struct memmap mem;     /* own protection, see memmap.h */

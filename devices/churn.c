@@ -85,7 +85,7 @@ static void *churn_main(void *arg)
 		sleep_until(next);
 		if (!ret)
 			ret = c->target == CHURN_MMIO ?
-				      as_unregister(&c->vm->mmio, CHURN_MMIO_BASE) :
+				      as_unregister_nowait(&c->vm->mmio, CHURN_MMIO_BASE) :
 				      memmap_remove(&c->vm->mem, CHURN_RAM_BASE);
 		if (ret)
 			stat_inc(&c->errors);

@@ -6,37 +6,8 @@
 
 #include "iothreads/ioloop.h"
 #include "iothreads/iothread.h"
+#include "sched/topology.h"
 #include "util/parse.h"
-
-/* "0-3:6:8-9" into a cpu_set_t. */
-static int parse_cpu_list(const char *s, cpu_set_t *set)
-{
-	CPU_ZERO(set);
-	while (*s) {
-		char *end;
-		unsigned long a = strtoul(s, &end, 10), b;
-
-		if (end == s)
-			return -EINVAL;
-		b = a;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtoul(s, &end, 10);
-			if (end == s || b < a)
-				return -EINVAL;
-		}
-		if (b >= CPU_SETSIZE)
-			return -ERANGE;
-		for (unsigned long c = a; c <= b; c++)
-			CPU_SET(c, set);
-		if (*end == ':')
-			end++;
-		else if (*end)
-			return -EINVAL;
-		s = end;
-	}
-	return CPU_COUNT(set) ? 0 : -EINVAL;
-}
 
 int iothread_parse_opts(const char *spec, struct iothread_opts *o, struct errbuf *err)
 {
@@ -60,8 +31,8 @@ int iothread_parse_opts(const char *spec, struct iothread_opts *o, struct errbuf
 		goto out;
 	}
 	if ((v = opts_get(&kv, "cpus"))) {
-		if (parse_cpu_list(v, &o->cpus)) {
-			errbuf_set(err, ret, "--iothread %s: bad cpus '%s' (e.g. 0-3:6)", o->name,
+		if (topo_parse_cpulist(v, &o->cpus) || !CPU_COUNT(&o->cpus)) {
+			errbuf_set(err, ret, "--iothread %s: bad cpus '%s' (e.g. 0-3+6)", o->name,
 				   v);
 			goto out;
 		}

@@ -33,7 +33,7 @@ struct iothread {
 	int result; /* ioloop_run's return value, after stop */
 };
 
-/* "id=NAME[,poll_ns=N][,cpus=LIST]" (LIST: 0-3:6, ':' between items). */
+/* "id=NAME[,poll_ns=N][,cpus=LIST]" (LIST: 0-3+6, '+' between items inside options). */
 int iothread_parse_opts(const char *spec, struct iothread_opts *o, struct errbuf *err);
 
 int __must_check iothread_create(struct iothread *t, const struct iothread_opts *o);

@@ -141,12 +141,16 @@ void sched_gang_pick(const struct sched_vmparam *vms, unsigned nvms, unsigned nc
 		out[i] = false;
 	if (!nvms)
 		return;
-	for (unsigned k = 0; k < nvms; k++) {
+	/* The VM whose turn it is always runs; others join while their live vCPUs fit. */
+	for (unsigned k = 0, first = 1; k < nvms; k++) {
 		unsigned vm = (*turn + k) % nvms;
 
-		if (k == 0 || used + vms[vm].nvcpus <= ncpus) {
+		if (!vms[vm].nlive)
+			continue; /* finished: it needs no CPU and must not take a turn */
+		if (first || used + vms[vm].nlive <= ncpus) {
 			out[vm] = true;
-			used += vms[vm].nvcpus;
+			used += vms[vm].nlive;
+			first = 0;
 		}
 	}
 	*turn = (*turn + 1) % nvms;
@@ -157,8 +161,13 @@ void sched_relaxed_decide(struct sched_vcpu *v, unsigned n, uint64_t skew_ns, bo
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t slowest = UINT64_MAX;
 
+		if (v[i].gone) {
+			park[i] = false;
+			continue;
+		}
+		/* Only live siblings count: a vCPU that exited would hold the others back forever. */
 		for (unsigned j = 0; j < n; j++) {
-			if (v[j].vm == v[i].vm && v[j].progress_ns < slowest)
+			if (v[j].vm == v[i].vm && !v[j].gone && v[j].progress_ns < slowest)
 				slowest = v[j].progress_ns;
 		}
 		if (v[i].progress_ns - slowest > skew_ns)
@@ -216,7 +225,7 @@ void sched_credit_decide(struct sched_vmparam *vms, unsigned nvms, struct sched_
 		bool capped = vms[vm].cap_pct && vms[vm].over;
 
 		for (unsigned i = 0; i < n; i++) {
-			bool demanding = v[i].state == 'R' || v[i].parked;
+			bool demanding = !v[i].gone && (v[i].state == 'R' || v[i].parked);
 
 			if (v[i].vm != vm || !demanding)
 				continue;
@@ -267,13 +276,22 @@ static void apply(struct sched_ctl *s, const bool *park, uint64_t now)
 
 static void account(struct sched_ctl *s, uint64_t now)
 {
+	for (unsigned i = 0; i < s->nvms; i++)
+		s->vms[i].nlive = 0;
 	for (unsigned i = 0; i < s->nvcpus; i++) {
 		struct sched_vcpu *v = &s->vcpus[i];
 		uint64_t cpu, delay, dwall = now - v->last_wall_ns;
 		char state = '?';
 
-		if (s->sample(v->tid, &cpu, &delay, &state))
+		if (v->gone)
 			continue;
+		/* A thread that is gone (or a zombie) leaves every decision for good. */
+		if (s->sample(v->tid, &cpu, &delay, &state) || state == 'Z' || state == 'X') {
+			v->gone = true;
+			v->state = 'X';
+			continue;
+		}
+		s->vms[v->vm].nlive++;
 		if (cpu >= v->cpu_ns) {
 			s->vms[v->vm].used_period_ns += cpu - v->cpu_ns;
 			stat_add(&s->vms[v->vm].cpu_total_ns, cpu - v->cpu_ns);

@@ -66,6 +66,7 @@ struct sched_vcpu {
 	/* Controller state. */
 	bool parked;
 	bool boost;
+	bool gone;		   /* its thread exited (or is a zombie): out of every decision */
 	uint64_t cpu_ns, delay_ns; /* last sample (schedstat) */
 	uint64_t progress_ns;	   /* gang-relaxed: wall - run delay - parked */
 	uint64_t parked_since_ns;
@@ -78,6 +79,7 @@ struct sched_vmparam {
 	unsigned weight;  /* credit: relative share (default 256, Xen's) */
 	unsigned cap_pct; /* credit: at most this % of one CPU per VM (0 = no cap) */
 	unsigned nvcpus;
+	unsigned nlive; /* vCPUs whose thread still exists (account() keeps it) */
 	/* Credit state. */
 	int64_t credit_ns;
 	uint64_t used_period_ns;
@@ -106,14 +108,16 @@ int sched_sample_proc(pid_t tid, uint64_t *cpu_ns, uint64_t *delay_ns, char *sta
 /* ---- decisions (pure) ---- */
 
 /*
- * Gang: which VMs run this slice. Starting at *turn, take VMs in order while their vCPUs fit in
- * ncpus (at least one VM always runs); *turn advances past the first. out[vm] = true to run.
+ * Gang: which VMs run this slice. Starting at *turn, take VMs in order while their live vCPUs
+ * (nlive) fit in ncpus (the first VM with live vCPUs always runs; VMs with none are skipped);
+ * *turn advances by one. out[vm] = true to run.
  */
 void sched_gang_pick(const struct sched_vmparam *vms, unsigned nvms, unsigned ncpus, unsigned *turn,
 		     bool *out);
 /*
  * Gang-relaxed: update each vCPU's park decision from its progress: park a vCPU more than
- * skew ahead of its VM's slowest running one; release it once within skew/2.
+ * skew ahead of its VM's slowest live one; release it once within skew/2. Gone vCPUs are
+ * never parked and never hold their siblings back.
  */
 void sched_relaxed_decide(struct sched_vcpu *v, unsigned n, uint64_t skew_ns, bool *park);
 /*

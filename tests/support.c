@@ -1,4 +1,6 @@
 /* support.c - test helpers: process runner with timeout and captured output, KVM probe. */
+#include <criterion/criterion.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "tests/support.h"
+#include "util/compiler.h"
 
 extern char **environ;
 
@@ -193,4 +196,146 @@ int test_tmpfile(char *buf, size_t size, const void *data, size_t len)
 	}
 	close(fd);
 	return 0;
+}
+
+/* ---- a synthetic PVH kernel ---- */
+
+#define PVH_NOTE_OFF   0x100
+#define PVH_IMAGE_SIZE (TEST_PVH_SEG_OFF + TEST_PVH_SEG_FILE)
+
+/* Like vmlinux: one PT_LOAD at 16 MiB with bss, a PT_NOTE with a GNU note and the Xen one. */
+uint8_t *test_pvh_elf(const struct test_pvh_note *ns, size_t *len)
+{
+	uint8_t *b = aligned_alloc(16, PVH_IMAGE_SIZE);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(b + TEST_PVH_PHDR_OFF);
+	size_t pos = PVH_NOTE_OFF;
+	Elf64_Nhdr nh;
+
+	memset(b, 0, PVH_IMAGE_SIZE);
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_entry = 0xffffffff81000000ULL;
+	eh->e_phoff = TEST_PVH_PHDR_OFF;
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 2;
+
+	/* Notes: "GNU" build id, then Xen's PHYS32_ENTRY (an 8-byte pointer, as Linux emits). */
+	nh = (Elf64_Nhdr){ .n_namesz = 4, .n_descsz = 8, .n_type = NT_GNU_BUILD_ID };
+	memcpy(b + pos, &nh, sizeof(nh));
+	memcpy(b + pos + sizeof(nh), "GNU", 4);
+	memset(b + pos + sizeof(nh) + 4, 0xab, 8);
+	pos += sizeof(nh) + 4 + 8;
+	if (ns && ns->name) {
+		nh = (Elf64_Nhdr){ .n_namesz = ns->namesz,
+				   .n_descsz = ns->descsz,
+				   .n_type = ns->type };
+		memcpy(b + pos, &nh, sizeof(nh));
+		memcpy(b + pos + sizeof(nh), ns->name, strlen(ns->name) + 1);
+		memcpy(b + pos + sizeof(nh) + 4, &ns->entry, 8);
+		pos += sizeof(nh) + 4 + 8;
+	}
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE,
+			      .p_offset = PVH_NOTE_OFF,
+			      .p_vaddr = 0xffffffff82000000ULL,
+			      .p_paddr = TEST_PVH_SEG_GPA + 0x2000,
+			      .p_filesz = pos - PVH_NOTE_OFF,
+			      .p_memsz = pos - PVH_NOTE_OFF,
+			      .p_align = 4 };
+	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD,
+			      .p_flags = PF_R | PF_X,
+			      .p_offset = TEST_PVH_SEG_OFF,
+			      .p_vaddr = 0xffffffff81000000ULL,
+			      .p_paddr = TEST_PVH_SEG_GPA,
+			      .p_filesz = TEST_PVH_SEG_FILE,
+			      .p_memsz = TEST_PVH_SEG_MEM,
+			      .p_align = 0x1000 };
+	for (size_t i = 0; i < TEST_PVH_SEG_FILE; i++)
+		b[TEST_PVH_SEG_OFF + i] = (uint8_t)(i * 13 + 1);
+	*len = PVH_IMAGE_SIZE;
+	return b;
+}
+
+/* ---- iasl ---- */
+
+static const char *iasl_path(void)
+{
+	static const char *const dirs[] = { "/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin" };
+	static char path[64];
+
+	for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/iasl", dirs[i]);
+		if (access(path, X_OK) == 0)
+			return path;
+	}
+	return NULL;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	s = calloc(1, (size_t)n + 1);
+	if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+		free(s);
+		s = NULL;
+	}
+	fclose(f);
+	return s;
+}
+
+/* Disassemble one table with iasl -d in a temporary directory; the .dsl text (malloc'd). */
+char *test_iasl_disassemble(const char *name, const uint8_t *tbl, size_t len)
+{
+	const char *iasl = iasl_path();
+	char dir[] = "/tmp/strand-acpi-XXXXXX", path[128], cmd[512];
+	char *text;
+	FILE *f;
+	int st;
+
+	if (!iasl)
+		cr_skip_test("iasl not found (install acpica-tools)");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(tbl, 1, len, f), len);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "cd %s && %s -d %s.dat >iasl.log 2>&1", dir, iasl, name);
+	st = system(cmd);
+	snprintf(path, sizeof(path), "%s/iasl.log", dir);
+	text = slurp(path);
+	cr_assert_eq(st, 0, "iasl -d %s failed:\n%s", name, text ? text : "");
+	free(text);
+	snprintf(path, sizeof(path), "%s/%s.dsl", dir, name);
+	text = slurp(path);
+	cr_assert_not_null(text, "iasl wrote no %s.dsl", name);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+	cr_assert_null(strstr(text, "Incorrect"), "iasl: %s", text);
+	cr_assert_null(strstr(text, "**** "), "iasl reported a problem: %s", text);
+	return text;
+}
+
+unsigned test_count(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
 }

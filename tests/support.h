@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct run_result {
 	int status; /* exit status, or 128+signal */
@@ -35,5 +36,33 @@ void test_run_free(struct run_result *r);
 
 /* A temporary file holding data (path written to buf); returns 0 or -errno. */
 int test_tmpfile(char *buf, size_t size, const void *data, size_t len);
+
+/*
+ * A synthetic ELF shaped like vmlinux: one PT_LOAD at 16 MiB (SEG_FILE bytes of a pattern, bss up
+ * to SEG_MEM), a PT_NOTE with a GNU build id and, if ns->name, the Xen PVH entry note as ns says
+ * (NULL ns: no PVH note). Returns a malloc'd image of *len bytes.
+ */
+#define TEST_PVH_SEG_GPA  (16ULL << 20)
+#define TEST_PVH_SEG_FILE 8192
+#define TEST_PVH_SEG_MEM  16384
+#define TEST_PVH_ENTRY	  (TEST_PVH_SEG_GPA + 0x100)
+#define TEST_PVH_PHDR_OFF 64
+#define TEST_PVH_SEG_OFF  0x1000
+struct test_pvh_note {
+	const char *name; /* NULL: no PVH note */
+	uint32_t namesz;
+	uint32_t type;
+	uint32_t descsz;
+	uint64_t entry;
+};
+uint8_t *test_pvh_elf(const struct test_pvh_note *ns, size_t *len);
+
+/*
+ * Disassemble one ACPI table with `iasl -d` (skipping the test when acpica-tools is missing);
+ * asserts iasl found nothing wrong and returns the .dsl text (malloc'd).
+ */
+char *test_iasl_disassemble(const char *name, const uint8_t *tbl, size_t len);
+/* How many times needle occurs in text. */
+unsigned test_count(const char *text, const char *needle);
 
 #endif

@@ -29,13 +29,23 @@ int pubptr_mode_parse(const char *s, enum pubptr_mode *out)
 
 void pubptr_init(struct pubptr *p, enum pubptr_mode mode, void *initial, void (*free_fn)(void *))
 {
+	pthread_rwlockattr_t ra;
+
 	memset(p, 0, sizeof(*p));
 	p->mode = mode;
 	p->cur = initial;
 	p->free_fn = free_fn;
 	pthread_mutex_init(&p->update_lock, NULL);
 	pthread_mutex_init(&p->mutex, NULL);
-	pthread_rwlock_init(&p->rwlock, NULL);
+	/*
+	 * glibc's default rwlock prefers readers: vCPUs whose read sections overlap would starve
+	 * an update forever. Read sections of one pubptr never nest (the mutex mode could not
+	 * allow it either), so the non-recursive writer preference is safe.
+	 */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&p->rwlock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 }
 
 void pubptr_destroy(struct pubptr *p)

@@ -3,7 +3,8 @@
  * three protections chosen at creation (the --threading map knob):
  *
  *   PUBPTR_RCU     readers: an RCU read section, no lock; writer: publish, free after grace.
- *   PUBPTR_RWLOCK  readers: shared lock for the read section; writer: exclusive lock to swap.
+ *   PUBPTR_RWLOCK  readers: shared lock for the read section; writer: exclusive lock to swap
+ *                  (writer-preferring: a waiting writer holds off new readers).
  *   PUBPTR_MUTEX   readers and writer: one mutex.
  *
  * The guest-RAM map and the PIO/MMIO dispatch tables are pubptrs, so the cost of each

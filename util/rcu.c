@@ -36,6 +36,11 @@ void rcu_free_deferred(void *ptr, void (*free_fn)(void *))
 	}
 	d->ptr = ptr;
 	d->free_fn = free_fn;
+	/*
+	 * call_rcu's queue hands d (and everything written before retiring ptr) to the call_rcu
+	 * thread, whose callback acquires: liburcu's own ordering is invisible to TSan.
+	 */
+	rcu_tsan_release();
 	urcu_memb_call_rcu(&d->head, rcu_deferred_cb);
 }
 

@@ -28,7 +28,7 @@ static void io_load(unsigned cpu)
 		return;
 	GUEST_ASSERT_MSG(sg_virtio_find(VIRTIO_ID_BLOCK, 0, &dev), "io=1 needs --disk");
 	GUEST_ASSERT(sg_virtio_init(&dev, 0) == 0);
-	GUEST_ASSERT(sg_vq_setup(&dev, &vq, 0, 64) == 0);
+	GUEST_ASSERT(sg_vq_setup(&dev, &vq, 0, 128) == 0); /* 32 requests x 3 descriptors */
 	sg_vq_set_interrupts(&vq, false);
 	sg_virtio_driver_ok(&dev);
 	for (unsigned i = 0; i < 32; i++) {

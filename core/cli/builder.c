@@ -85,8 +85,8 @@ static int read_file(const char *path, const char *what, uint64_t max, uint8_t *
  * hide (cx16); the rest leaks from the host's CPUID into the guest, so the kernel is also
  * told not to use them. Measured: each of these stopped the Debian kernel in turn.
  */
-#define PVM_CMDLINE                                                                                \
-	"noxsave nosmap nofsgsbase clearcpuid=popcnt,rdrand,rdseed,cx16 nowatchdog "             \
+#define PVM_CMDLINE                                                                  \
+	"noxsave nosmap nofsgsbase clearcpuid=popcnt,rdrand,rdseed,cx16 nowatchdog " \
 	"hung_task_panic=0 rcupdate.rcu_cpu_stall_suppress=1"
 
 /* Whether the guest gets the PVM-safe CPU model (--cpu-model, auto: on PVM hosts). */
@@ -259,24 +259,81 @@ static int check_memory(struct machine *m, struct errbuf *err)
 		return errbuf_set(err, -EINVAL, "--flat needs at least 1 MiB of guest RAM");
 	if (m->cfg.numa_set && numa_mem_check(&m->cfg.numa, err))
 		return -EINVAL;
+	for (unsigned i = 0; i < m->cfg.gnuma.nr_nodes; i++) {
+		const struct gnuma_node *n = &m->cfg.gnuma.node[i];
+		struct numa_mem_opts o = m->cfg.numa;
+
+		if (n->host_node < 0)
+			continue;
+		o.size_bytes = n->mem_bytes;
+		o.policy = NUMA_MEM_BIND;
+		o.host_nodes = 1ULL << n->host_node;
+		if (numa_mem_check(&o, err)) {
+			char why[sizeof(err->msg)];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return errbuf_set(err, -EINVAL, "--numa node=%u,host-node=%d: %s", i,
+					  n->host_node, why);
+		}
+	}
 	return 0;
 }
 
-/* One RAM region: plain anonymous memory, or placed by --memory's NUMA and huge page options. */
+/*
+ * Bind the pieces of [gpa, gpa + size) (mapped at hva, not yet touched) that belong to guest
+ * NUMA nodes backed by a host node to that node; prealloc follows --memory.
+ */
+static int bind_guest_nodes(struct machine *m, gpa_t gpa, uint64_t size, uint8_t *hva,
+			    struct errbuf *err)
+{
+	struct gnuma_range rg[2 * GNUMA_MAX_NODES];
+	unsigned n = gnuma_ranges(&m->cfg.gnuma, LOW_RAM_MAX, HIGH_RAM_BASE, rg, ARRAY_SIZE(rg));
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct gnuma_node *gn = &m->cfg.gnuma.node[rg[i].node];
+		uint64_t lo = MAX(rg[i].gpa, gpa), hi = MIN(rg[i].gpa + rg[i].size, gpa + size);
+		struct numa_mem_opts o = m->cfg.numa;
+
+		if (gn->host_node < 0 || lo >= hi)
+			continue;
+		o.policy = NUMA_MEM_BIND;
+		o.host_nodes = 1ULL << gn->host_node;
+		o.size_bytes = hi - lo;
+		if (numa_mem_apply(hva + (lo - gpa), hi - lo, &o, err)) {
+			char why[sizeof(err->msg)];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return errbuf_set(err, -EINVAL, "--numa node=%u,host-node=%d: %s",
+					  rg[i].node, gn->host_node, why);
+		}
+	}
+	return 0;
+}
+
+/*
+ * One RAM region: plain anonymous memory, or placed by --memory's NUMA and huge page options
+ * and by --numa host-node= per guest node.
+ */
 static int add_ram_region(struct machine *m, gpa_t gpa, uint64_t size, const char *name,
 			  struct errbuf *err)
 {
 	struct numa_mem_opts o = m->cfg.numa;
+	bool bind_nodes = gnuma_has_host_nodes(&m->cfg.gnuma);
 	struct numa_mem_region r;
 	int ret;
 
-	if (!m->cfg.numa_set)
+	if (!m->cfg.numa_set && !bind_nodes)
 		return memmap_add_ram(&m->vm->mem, gpa, size, name, 0, NULL);
+	if (!m->cfg.numa_set)
+		o = (struct numa_mem_opts){ 0 };
 	o.size_bytes = size;
+	if (bind_nodes)
+		o.prealloc = false; /* after each piece has its node */
 	ret = numa_mem_map(&o, &r, err);
-	if (ret)
-		return ret;
-	ret = memmap_add(&m->vm->mem, gpa, size, r.hva, name, MEMMAP_F_OWNED, NULL);
+	if (!ret && bind_nodes)
+		ret = bind_guest_nodes(m, gpa, size, r.hva, err);
+	if (!ret)
+		ret = memmap_add(&m->vm->mem, gpa, size, r.hva, name, MEMMAP_F_OWNED, NULL);
 	if (ret)
 		munmap(r.hva, r.len_bytes);
 	return ret;
@@ -389,7 +446,7 @@ static int create_iothreads(struct machine *m, struct errbuf *err)
 	for (unsigned i = 0; i < want; i++) {
 		struct iothread_opts o = { .poll_ns = t->poll_ns };
 
-		snprintf(o.name, sizeof(o.name), "io%u", i);
+		snprintf(o.name, sizeof(o.name), "%sio%u", m->cfg.thread_prefix, i);
 		ret = iothread_create(&m->iothreads[i], &o);
 		if (ret)
 			return errbuf_set(err, ret, "iothread: %s", strerror(-ret));
@@ -556,11 +613,39 @@ static int add_devices(struct machine *m, struct errbuf *err)
 	return add_virtio(m, big, err);
 }
 
+/* The --numa topology as micro-guests get it from SG_CALL_NUMA. */
+static void numa_info(const struct machine *m, struct sg_numa_info *info)
+{
+	const struct gnuma *g = &m->cfg.gnuma;
+	struct gnuma_range rg[2 * GNUMA_MAX_NODES];
+	unsigned n = gnuma_ranges(g, LOW_RAM_MAX, HIGH_RAM_BASE, rg, ARRAY_SIZE(rg));
+
+	memset(info, 0, sizeof(*info));
+	info->nr_nodes = g->nr_nodes;
+	info->nr_ranges = n;
+	for (unsigned i = 0; i < SG_MAX_NUMA_NODES; i++) {
+		info->host_node[i] = i < g->nr_nodes ? g->node[i].host_node : -1;
+		for (unsigned j = 0; j < SG_MAX_NUMA_NODES; j++)
+			info->distance[i][j] = g->distance[i][j];
+	}
+	for (unsigned i = 0; i < n; i++)
+		info->ranges[i] = (struct sg_numa_range){ .base = rg[i].gpa,
+							  .size = rg[i].size,
+							  .node = rg[i].node };
+	for (unsigned v = 0; v < m->cfg.vcpus && v < SG_MAX_VCPUS; v++)
+		info->vcpu_node[v] = (uint16_t)gnuma_vcpu_node(g, v);
+}
+
 /* Linux: ACPI tables describing this machine, the kernel and initrd, vCPU 0's entry state. */
 static int load_linux_guest(struct machine *m, struct errbuf *err)
 {
 	struct acpi_virtio_mmio vio[SG_MAX_DEVICES];
 	uint32_t apic_ids[SG_MAX_VCPUS];
+	uint32_t cpu_node[SG_MAX_VCPUS];
+	struct gnuma_range rg[2 * GNUMA_MAX_NODES];
+	struct acpi_numa_mem numa_mem[2 * GNUMA_MAX_NODES];
+	uint8_t dist[GNUMA_MAX_NODES * GNUMA_MAX_NODES];
+	struct acpi_numa numa;
 	struct acpi_tables tables;
 	struct x86boot_entry entry;
 	struct x86boot_args args;
@@ -588,6 +673,26 @@ static int load_linux_guest(struct machine *m, struct errbuf *err)
 						    .size = 0x200,
 						    .gsi = m->devtab[i].gsi,
 						    .level = false };
+	if (m->cfg.gnuma.nr_nodes) {
+		const struct gnuma *g = &m->cfg.gnuma;
+
+		numa = (struct acpi_numa){ .nr_nodes = g->nr_nodes,
+					   .cpu_node = cpu_node,
+					   .mem = numa_mem,
+					   .nr_mem = gnuma_ranges(g, LOW_RAM_MAX, HIGH_RAM_BASE, rg,
+								  ARRAY_SIZE(rg)),
+					   .distance = dist };
+		for (unsigned i = 0; i < m->vm->nr_vcpus; i++)
+			cpu_node[i] = gnuma_vcpu_node(g, i);
+		for (unsigned i = 0; i < numa.nr_mem; i++)
+			numa_mem[i] = (struct acpi_numa_mem){ .base = rg[i].gpa,
+							      .size = rg[i].size,
+							      .node = rg[i].node };
+		for (unsigned i = 0; i < g->nr_nodes; i++)
+			for (unsigned j = 0; j < g->nr_nodes; j++)
+				dist[i * g->nr_nodes + j] = g->distance[i][j];
+		ac.numa = &numa;
+	}
 	ret = acpi_install(&m->vm->mem, &ac, ACPI_TABLES_GPA, ACPI_TABLES_MAX, &tables, err);
 	if (ret)
 		return ret;
@@ -652,6 +757,7 @@ static int load_guest(struct machine *m, struct errbuf *err)
 		return 0;
 	}
 	{
+		struct sg_numa_info *numa = NULL;
 		struct mguest_opts o = {
 			.name = m->image_name,
 			.image = m->image,
@@ -665,7 +771,15 @@ static int load_guest(struct machine *m, struct errbuf *err)
 			.steal_time = steal_time_on(m),
 		};
 
+		if (m->cfg.gnuma.nr_nodes) {
+			numa = malloc(sizeof(*numa));
+			if (!numa)
+				return errbuf_set(err, -ENOMEM, "out of memory");
+			numa_info(m, numa);
+			o.numa = numa;
+		}
 		ret = mguest_setup(m->vm, &o, &m->mg, &why);
+		free(numa);
 	}
 	if (ret == -ENOMEM || ret == -E2BIG || ret == -ENOEXEC || ret == -EINVAL)
 		return errbuf_set(err, -EINVAL, "%s: %s", m->image_name, why);
@@ -771,6 +885,8 @@ int machine_build_shared(const struct machine_config *cfg, struct ioloop *loop,
 		errbuf_set(err, ret, "cannot create %u vCPUs: %s", cfg->vcpus, strerror(-ret));
 		goto fail;
 	}
+
+	snprintf(m->vm->thread_prefix, sizeof(m->vm->thread_prefix), "%s", m->cfg.thread_prefix);
 
 	/* Instructions KVM's emulator gives up on (PVM hosts) are completed here if safe. */
 	m->vm->hooks.internal_error = assist_handle;
@@ -904,6 +1020,30 @@ int machine_run(struct machine *m)
 	return machine_finish(m);
 }
 
+/* What KVM's emulator gave up on and strand completed (PVM hosts), once at the end. */
+static void log_assists(const struct machine *m)
+{
+	char line[256];
+	int len = 0;
+
+	for (unsigned k = 1; k < ASSIST_KIND_COUNT; k++) {
+		uint64_t n = __atomic_load_n(&m->assists.done[k], __ATOMIC_RELAXED);
+
+		if (n && len < 200)
+			len += snprintf(line + len, sizeof(line) - (size_t)len, " %s %llu",
+					assist_kind_name((enum assist_kind)k),
+					(unsigned long long)n);
+	}
+	if (m->assists.faults && len < 200)
+		len += snprintf(line + len, sizeof(line) - (size_t)len, " faults %llu",
+				(unsigned long long)m->assists.faults);
+	if (m->assists.refused && len < 200)
+		len += snprintf(line + len, sizeof(line) - (size_t)len, " refused %llu",
+				(unsigned long long)m->assists.refused);
+	if (len)
+		log_info("%s: instructions completed for KVM's emulator:%s", m->cfg.name, line);
+}
+
 void machine_destroy(struct machine *m)
 {
 	if (!m)
@@ -911,6 +1051,7 @@ void machine_destroy(struct machine *m)
 	/* Reverse order of construction: nothing runs once the vCPUs are joined. */
 	if (m->vm)
 		vm_join(m->vm);
+	log_assists(m);
 	for (unsigned i = 0; i < m->niothreads; i++)
 		iothread_stop(&m->iothreads[i]);
 	if (m->mg)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "devices/churn.h"
+#include "sched/topology.h"
 #include "iothreads/iothread.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -57,6 +58,10 @@ void cli_usage_run(void)
 	       "Machine:\n"
 	       "  --vcpus N[,sockets=S,cores=C,threads=T]   vCPUs and their topology (default 1)\n"
 	       "  --memory SIZE          guest RAM, e.g. 512M, 2G (bare number: MiB; default 256M)\n"
+	       "  --numa node=N,cpus=LIST[,memory=SIZE][,host-node=M]   a guest NUMA node\n"
+	       "                         (repeatable; Linux: ACPI SRAT/SLIT; micro-guests:\n"
+	       "                         sg_numa); host-node binds its RAM and vCPUs there\n"
+	       "  --numa src=A,dst=B,distance=D   guest node distance (default: the host's, or 20)\n"
 	       "  --console stdio|file:PATH|none   where the serial console goes (default stdio;\n"
 	       "                         on a terminal, Ctrl-A x quits)\n"
 	       "\n"
@@ -65,7 +70,7 @@ void cli_usage_run(void)
 	       "              [,iomap=device|queue][,iothreads=N][,poll_ns=N]\n"
 	       "                         presets: qemu-classic, qemu, firecracker, cloud-hypervisor,\n"
 	       "                         strand (default), inline; `--threading help` lists them\n"
-	       "  --iothread id=NAME[,poll_ns=N][,cpus=LIST]   a named iothread (repeatable); map\n"
+	       "  --iothread id=NAME[,poll_ns=N][,cpus=0-3+6]   a named iothread (repeatable); map\n"
 	       "                         a disk's queues to it with --disk ...,iothread=NAME[:NAME2]\n"
 	       "  --map-lock rcu|rwlock|mutex   shorthand for --threading map=...\n"
 	       "  --big-lock             shorthand for --threading lock=big\n"
@@ -186,6 +191,7 @@ enum {
 	OPT_HALT_POLL,
 	OPT_DISABLE_EXITS,
 	OPT_PV,
+	OPT_NUMA,
 	OPT_PLACEMENT,
 	OPT_SCHED,
 	OPT_TOPOLOGY,
@@ -230,6 +236,7 @@ static const struct option run_options[] = {
 	{ "halt-poll", required_argument, NULL, OPT_HALT_POLL },
 	{ "disable-exits", required_argument, NULL, OPT_DISABLE_EXITS },
 	{ "pv", required_argument, NULL, OPT_PV },
+	{ "numa", required_argument, NULL, OPT_NUMA },
 	{ "placement", required_argument, NULL, OPT_PLACEMENT },
 	{ "sched", required_argument, NULL, OPT_SCHED },
 	{ "topology", required_argument, NULL, OPT_TOPOLOGY },
@@ -372,36 +379,6 @@ static int parse_pv(const char *s, struct machine_config *cfg, struct errbuf *er
 out:
 	opts_free(&o);
 	return ret;
-}
-
-/* "0-3:6:8-9" (':' separates items, as inside other options). */
-static int parse_cpus(const char *s, cpu_set_t *set)
-{
-	CPU_ZERO(set);
-	while (*s) {
-		char *end;
-		unsigned long a = strtoul(s, &end, 10), b;
-
-		if (end == s)
-			return -EINVAL;
-		b = a;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtoul(s, &end, 10);
-			if (end == s || b < a)
-				return -EINVAL;
-		}
-		if (b >= CPU_SETSIZE)
-			return -ERANGE;
-		for (unsigned long c = a; c <= b; c++)
-			CPU_SET(c, set);
-		if (*end == ':' || *end == ',')
-			end++;
-		else if (*end)
-			return -EINVAL;
-		s = end;
-	}
-	return CPU_COUNT(set) ? 0 : -EINVAL;
 }
 
 int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct errbuf *err)
@@ -554,12 +531,17 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 			if (parse_pv(a, cfg, err))
 				return -EINVAL;
 			break;
+		case OPT_NUMA:
+			if (gnuma_parse(&cfg->gnuma, a, err))
+				return -EINVAL;
+			break;
 		case OPT_PLACEMENT:
 			if (strncmp(a, "cpus=", 5) == 0) {
-				if (parse_cpus(a + 5, &cfg->placement_cpus))
+				if (topo_parse_cpulist(a + 5, &cfg->placement_cpus) ||
+				    !CPU_COUNT(&cfg->placement_cpus))
 					return errbuf_set(
 						err, -EINVAL,
-						"--placement cpus=%s: expected a list like 0-3:6",
+						"--placement cpus=%s: expected a list like 0-3+6",
 						a + 5);
 				cfg->placement = PLACE_EXPLICIT;
 				cfg->placement_cpus_set = true;
@@ -738,5 +720,14 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 	if (cfg->guest_args && strlen(cfg->guest_args) >= SG_ARGS_MAX)
 		return errbuf_set(err, -EINVAL, "guest arguments longer than %d characters",
 				  SG_ARGS_MAX - 1);
+	if (gnuma_finish(&cfg->gnuma, cfg->vcpus, cfg->mem_bytes, err))
+		return -EINVAL;
+	if (cfg->gnuma.nr_nodes && cfg->kind == GUEST_FLAT)
+		return errbuf_set(err, -EINVAL,
+				  "--numa: a --flat guest has no way to see NUMA nodes");
+	if (gnuma_has_host_nodes(&cfg->gnuma) && cfg->numa_set && cfg->numa.host_nodes)
+		return errbuf_set(err, -EINVAL,
+				  "--numa host-node= and --memory ...,host-nodes= both place guest "
+				  "RAM: choose one");
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/cli/threading.h"
+#include "core/gnuma.h"
 #include "sched/numa_mem.h"
 #include "sched/place.h"
 #include "sched/strategy.h"
@@ -60,9 +61,10 @@ struct machine_config {
 	const char *cpu_model; /* auto | host | pvm-safe */
 
 	/* Per VM: scheduling knobs and KVM knobs (docs/scheduling.md). */
-	char name[16];	  /* --name (default vmN) */
-	unsigned weight;  /* --weight: credit share (default 256) */
-	unsigned cap_pct; /* --cap: credit cap, % of one CPU (0: none) */
+	char name[16];	       /* --name (default vmN) */
+	char thread_prefix[8]; /* "vm1." with several VMs: thread names per VM (run.c sets it) */
+	unsigned weight;       /* --weight: credit share (default 256) */
+	unsigned cap_pct;      /* --cap: credit cap, % of one CPU (0: none) */
 	bool halt_poll_set;
 	uint64_t halt_poll_ns;	     /* --halt-poll */
 	uint32_t disable_exits;	     /* --disable-exits: KVM_X86_DISABLE_EXITS_* */
@@ -73,6 +75,7 @@ struct machine_config {
 	cpu_set_t placement_cpus; /* --placement cpus=LIST */
 	bool numa_set;
 	struct numa_mem_opts numa; /* --memory SIZE,policy=...: where guest RAM lives */
+	struct gnuma gnuma;	   /* --numa: guest NUMA nodes (nr_nodes 0: none) */
 
 	/* Host-wide settings (before the first --vm when there are several VMs). */
 	struct sched_config sched; /* --sched */

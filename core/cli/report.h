@@ -15,7 +15,7 @@ struct mguest;
 void report_print(const struct mguest *g, FILE *f);
 int report_write_json(struct machine *m, int exit_status, const char *path, struct errbuf *err);
 /* Several VMs in one document: results named "VM.name", "vms" with each VM's exit. */
-int report_write_json_multi(struct machine *const *m, unsigned n, int exit_status,
-			    const char *path, struct errbuf *err);
+int report_write_json_multi(struct machine *const *m, unsigned n, int exit_status, const char *path,
+			    struct errbuf *err);
 
 #endif

@@ -231,6 +231,15 @@ static int compute_placement(struct run *r, const struct topology *t, struct err
 		place_vm_req_init(&vms[i], c->vcpus, r->m[i]->niothreads);
 		vms[i].name = c->name;
 		vms[i].mem_bytes = c->mem_bytes;
+		/* Guest nodes bound to host nodes: their vCPUs float over those nodes' CPUs. */
+		for (unsigned g = 0; g < c->gnuma.nr_nodes; g++)
+			vms[i].gnode[g] =
+				(struct place_gnode){ .vcpus = c->gnuma.node[g].vcpus,
+						      .host_node = c->gnuma.node[g].host_node,
+						      .mem_bytes = c->gnuma.node[g].mem_bytes };
+		vms[i].nr_gnodes = c->gnuma.nr_nodes;
+		if (p == PLACE_NONE && gnuma_has_host_nodes(&c->gnuma))
+			p = PLACE_NUMA;
 		if (r->host.sched.kind == SCHED_KIND_PINNED && p == PLACE_NONE)
 			p = PLACE_COMPACT; /* dedicated: one CPU per vCPU */
 		if (p != PLACE_NONE)
@@ -339,6 +348,10 @@ static int run_all(struct run *r)
 		return 4;
 	}
 	for (unsigned i = 0; i < r->nvms; i++) {
+		/* Threads named per VM ("vm1.vcpu0"), so top, perf and /proc tell them apart. */
+		if (r->nvms > 1)
+			snprintf(r->cfg[i].thread_prefix, sizeof(r->cfg[i].thread_prefix), "%.6s.",
+				 r->cfg[i].name);
 		ret = machine_build_shared(&r->cfg[i], r->loop, &r->m[i], &err);
 		if (ret) {
 			log_error("%s%s%s", r->nvms > 1 ? r->cfg[i].name : "",
@@ -453,8 +466,10 @@ int run_main(int argc, char **argv)
 		}
 	}
 	if (r.host.stats && r.nvms && r.m[0] && r.m[0]->vm) {
-		stats_print(r.m, r.nvms, r.sched_started ? &r.sched : NULL, now_ns() - r.start_ns,
-			    stdout);
+		/* --quiet with --stats-json: the file only. */
+		if (!(r.host.quiet && r.host.stats_json))
+			stats_print(r.m, r.nvms, r.sched_started ? &r.sched : NULL,
+				    now_ns() - r.start_ns, stdout);
 		if (r.host.stats_json &&
 		    stats_write_json(r.m, r.nvms, r.sched_started ? &r.sched : NULL,
 				     now_ns() - r.start_ns, r.host.stats_json, &err)) {

@@ -113,6 +113,7 @@ enum sg_call_op {
 	SG_CALL_HALT = 8,	 /* wait for an interrupt (int $0x80 faults at CPL 3 on PVM) */
 	SG_CALL_MEM_ADD = 9,	 /* a0 = gpa, a1 = size: hot-add RAM inside the hot-plug window */
 	SG_CALL_MEM_REMOVE = 10, /* a0 = gpa: hot-remove RAM added by MEM_ADD */
+	SG_CALL_NUMA = 11,	 /* a0 = struct sg_numa_info *, a1 = its size: ret = nr_nodes */
 	SG_CALL_OP_MAX,
 };
 
@@ -182,6 +183,26 @@ struct sg_boot_info {
 	uint32_t nr_devices;
 	uint32_t reserved;
 	struct sg_device devices[SG_MAX_DEVICES];
+};
+
+/*
+ * The guest NUMA topology (--numa), written by SG_CALL_NUMA; nr_nodes 0 when the VM has none.
+ * Node i's RAM is every range with node == i; distances as in ACPI SLIT (10 = local).
+ */
+#define SG_MAX_NUMA_NODES 8
+struct sg_numa_range {
+	uint64_t base, size;
+	uint32_t node;
+	uint32_t reserved;
+};
+
+struct sg_numa_info {
+	uint32_t nr_nodes;
+	uint32_t nr_ranges;
+	int32_t host_node[SG_MAX_NUMA_NODES]; /* backing host node, -1 if not bound */
+	uint8_t distance[SG_MAX_NUMA_NODES][SG_MAX_NUMA_NODES];
+	struct sg_numa_range ranges[2 * SG_MAX_NUMA_NODES];
+	uint16_t vcpu_node[SG_MAX_VCPUS];
 };
 
 /* Per-vCPU area (GS base). The interrupt stubs count here. */

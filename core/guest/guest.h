@@ -176,6 +176,9 @@ void sg_assert_fail(const char *file, int line, const char *expr, const char *ms
 			sg_assert_fail(__FILE__, __LINE__, #e, (m)); \
 	} while (0)
 
+/* The guest NUMA topology (--numa): fills *info, returns the node count (0: none) or -errno. */
+int sg_numa(struct sg_numa_info *info);
+
 /* ---- CPL-0 services (work at either CPL) ---- */
 /* Wait for an interrupt: hlt at CPL 0, a host call (SG_CALL_HALT) at CPL 3. */
 void sg_halt(void);

@@ -82,6 +82,14 @@ void sg_assert_fail(const char *file, int line, const char *expr, const char *ms
 		hostcall(&c);
 }
 
+int sg_numa(struct sg_numa_info *info)
+{
+	struct sg_call c = { .op = SG_CALL_NUMA, .a = { (uintptr_t)info, sizeof(*info) } };
+
+	hostcall(&c);
+	return c.ret;
+}
+
 void sg_halt(void)
 {
 	struct sg_call c = { .op = SG_CALL_HALT };

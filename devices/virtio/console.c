@@ -213,8 +213,9 @@ int vcon_open(struct vcon *c, const char *spec, struct errbuf *err)
 		const char *w = opts_get(&o, "wait");
 
 		if (w && (!sock || parse_bool(w, &c->wait_client))) {
-			errbuf_set(err, ret, "--virtio-console: wait=%s: expected on or off, with socket=",
-				   w);
+			errbuf_set(
+				err, ret,
+				"--virtio-console: wait=%s: expected on or off, with socket=", w);
 			goto out;
 		}
 	}
@@ -305,8 +306,10 @@ int vcon_wait_client(struct vcon *c, struct errbuf *err)
 		sigpending(&pending);
 		if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
 		    sigismember(&pending, SIGHUP))
-			return errbuf_set(err, -EINTR, "virtio-console: interrupted while waiting for a "
-						       "client on %s", c->path);
+			return errbuf_set(err, -EINTR,
+					  "virtio-console: interrupted while waiting for a "
+					  "client on %s",
+					  c->path);
 	}
 	fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)

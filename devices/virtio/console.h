@@ -21,7 +21,7 @@ struct ioloop_fd;
 struct vcon {
 	struct virtio_dev dev;
 	bool is_socket;
-	bool wait_client;           /* socket: wait for a client before the VM runs */
+	bool wait_client; /* socket: wait for a client before the VM runs */
 	char path[256];
 	int out_fd;	     /* file, or the connected client; -1 when none */
 	int listen_fd;	     /* socket mode */

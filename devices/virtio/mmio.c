@@ -168,7 +168,7 @@ static void dev_reset_locked(struct virtio_dev *d)
 
 static void write_status_locked(struct virtio_dev *d, uint32_t v)
 {
-	uint32_t old = d->status;
+	uint32_t old = __atomic_load_n(&d->status, __ATOMIC_ACQUIRE), cur;
 
 	if (v == 0) {
 		dev_reset_locked(d);
@@ -200,7 +200,11 @@ static void write_status_locked(struct virtio_dev *d, uint32_t v)
 			}
 		}
 	}
-	__atomic_store_n(&d->status, v, __ATOMIC_RELEASE);
+	/* A queue thread may set NEEDS_RESET meanwhile (virtio_dev_needs_reset): keep it. */
+	cur = old;
+	while (!__atomic_compare_exchange_n(&d->status, &cur, v | (cur & VIRTIO_STATUS_NEEDS_RESET),
+					    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
 	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) && d->ops->activate)
 		d->ops->activate(d);
 }
@@ -213,8 +217,10 @@ static struct virtio_queue *sel_queue(struct virtio_dev *d)
 /* Queue configuration is only accepted between FEATURES_OK and DRIVER_OK, on a queue not ready. */
 static bool queue_config_allowed(struct virtio_dev *d, struct virtio_queue *q)
 {
-	return q && !q->vq.ready && (d->status & VIRTIO_STATUS_FEATURES_OK) &&
-	       !(d->status & VIRTIO_STATUS_DRIVER_OK);
+	uint32_t s = __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
+
+	return q && !q->vq.ready && (s & VIRTIO_STATUS_FEATURES_OK) &&
+	       !(s & VIRTIO_STATUS_DRIVER_OK);
 }
 
 static void set_addr_half(uint64_t *a, uint32_t v, bool high)
@@ -336,7 +342,7 @@ uint64_t virtio_mmio_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigne
 		v = __atomic_load_n(&d->interrupt_status, __ATOMIC_ACQUIRE);
 		break;
 	case REG_STATUS:
-		v = d->status;
+		v = __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
 		break;
 	case REG_CONFIG_GEN:
 		v = d->config_generation;
@@ -398,7 +404,8 @@ void virtio_mmio_write(void *opaque, struct vcpu *vcpu, uint64_t off, uint64_t v
 		d->dev_feat_sel = v;
 		break;
 	case REG_DRIVER_FEATURES:
-		if (d->drv_feat_sel < 2 && !(d->status & VIRTIO_STATUS_FEATURES_OK)) {
+		if (d->drv_feat_sel < 2 &&
+		    !(__atomic_load_n(&d->status, __ATOMIC_ACQUIRE) & VIRTIO_STATUS_FEATURES_OK)) {
 			unsigned shift = 32 * d->drv_feat_sel;
 
 			d->guest_features &= ~(0xffffffffULL << shift);

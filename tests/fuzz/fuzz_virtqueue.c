@@ -63,11 +63,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&vq, 0, sizeof(vq));
 	vq.num_max = 256;
 	vq_reset(&vq);
-	vq.num = hdr[0] & 0x1ff;
-	/* Ring addresses anywhere near RAM (some outside it, some misaligned, some in ROM). */
-	vq.desc_gpa = RAM_GPA - 0x1000 + ((uint64_t)hdr[1] << 2);
-	vq.avail_gpa = RAM_GPA - 0x1000 + ((uint64_t)hdr[2] << 1);
-	vq.used_gpa = RAM_GPA - 0x1000 + ((uint64_t)hdr[3] << 1);
+	/* Mostly valid geometry (to get into the walker), sometimes anything at all. */
+	if (hdr[4] & 4) {
+		vq.num = hdr[0] & 0x1ff;
+		vq.desc_gpa = RAM_GPA - 0x1000 + ((uint64_t)hdr[1] << 2);
+		vq.avail_gpa = RAM_GPA - 0x1000 + ((uint64_t)hdr[2] << 1);
+		vq.used_gpa = RAM_GPA - 0x1000 + ((uint64_t)hdr[3] << 1);
+	} else {
+		vq.num = (uint16_t)(1u << (hdr[0] % 9));
+		vq.desc_gpa = RAM_GPA + ((uint64_t)(hdr[1] % 0x1000) << 4);
+		vq.avail_gpa = RAM_GPA + ((uint64_t)(hdr[2] % 0x8000) << 1);
+		vq.used_gpa = RAM_GPA + ((uint64_t)(hdr[3] % 0x4000) << 2);
+	}
 	vq.indirect = hdr[4] & 1;
 	vq.event_idx = hdr[4] & 2;
 	c.cap = 1 + (hdr[4] >> 8) % 16;

@@ -43,25 +43,28 @@ Test(fault, exceptions_exit_3_naming_the_exception)
 							     "--guest-cpl", cpls[c], "--vcpus",
 							     vcpus[v], NULL),
 					     0);
-				cr_expect_eq(r.status, 3, "%s cpl %s vcpus %s: status %d: %s", guest,
-					     cpls[c], vcpus[v], r.status, r.err);
+				cr_expect_eq(r.status, 3, "%s cpl %s vcpus %s: status %d: %s",
+					     guest, cpls[c], vcpus[v], r.status, r.err);
 				cr_expect(strstr(r.out, "about to raise"), "%s: %s", guest, r.out);
-				cr_expect_null(strstr(r.out, "still running"), "%s: %s", guest, r.out);
-				cr_expect(strstr(r.err, faults[f].name), "%s: no '%s' in: %s", guest,
-					  faults[f].name, r.err);
+				cr_expect_null(strstr(r.out, "still running"), "%s: %s", guest,
+					       r.out);
+				cr_expect(strstr(r.err, faults[f].name), "%s: no '%s' in: %s",
+					  guest, faults[f].name, r.err);
 				cr_expect(strstr(r.err, "vcpu0: guest exception"), "%s: %s", guest,
 					  r.err);
 				rip = strstr(r.err, "rip 0x");
 				cr_expect(rip && strtoull(rip + 6, NULL, 16) >= 0x200000,
 					  "%s: no guest RIP in: %s", guest, r.err);
 				snprintf(cs, sizeof(cs), "(CPL %s)", cpls[c]);
-				cr_expect(strstr(r.err, cs), "%s: no '%s' in: %s", guest, cs, r.err);
+				cr_expect(strstr(r.err, cs), "%s: no '%s' in: %s", guest, cs,
+					  r.err);
 				if (faults[f].extra)
-					cr_expect(strstr(r.err, faults[f].extra), "%s: no '%s' in: %s",
-						  guest, faults[f].extra, r.err);
+					cr_expect(strstr(r.err, faults[f].extra),
+						  "%s: no '%s' in: %s", guest, faults[f].extra,
+						  r.err);
 				/* Only vCPU 0 faults: the others halted quietly until the stop. */
-				cr_expect_null(strstr(r.err, "vcpu1: guest exception"), "%s: %s", guest,
-					       r.err);
+				cr_expect_null(strstr(r.err, "vcpu1: guest exception"), "%s: %s",
+					       guest, r.err);
 				test_run_free(&r);
 			}
 		}
@@ -116,8 +119,8 @@ Test(fault, assertion_exits_1_with_file_and_line)
 					     0);
 				cr_expect_eq(r.status, 1, "%s: status %d: %s", guest, r.status,
 					     r.err);
-				cr_expect(strstr(r.err, "guest assertion failed on vcpu0"), "%s: %s",
-					  guest, r.err);
+				cr_expect(strstr(r.err, "guest assertion failed on vcpu0"),
+					  "%s: %s", guest, r.err);
 				cr_expect(strstr(r.err, where), "%s: no '%s' in: %s", guest, where,
 					  r.err);
 				if (k == 1)

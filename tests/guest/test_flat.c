@@ -42,8 +42,7 @@ Test(flat, prints_then_times_out)
 
 	SKIP_WITHOUT_KVM();
 	image(path, sizeof(path), print_d_and_halt, sizeof(print_d_and_halt));
-	cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--flat", path, "--timeout", "1s",
-				     NULL),
+	cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--flat", path, "--timeout", "1s", NULL),
 		     0);
 	dt = now_ns() - t0;
 	cr_expect_eq(r.status, 124, "status %d: %s", r.status, r.err);
@@ -81,8 +80,7 @@ Test(flat, i8042_reset_exits_0)
 	}
 	unlink(path);
 	image(path, sizeof(path), poll_print_reset, sizeof(poll_print_reset));
-	cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--flat", path, "--timeout", "20s",
-				     NULL),
+	cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--flat", path, "--timeout", "20s", NULL),
 		     0);
 	cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
 	cr_expect_str_eq(r.out, "OK\n");

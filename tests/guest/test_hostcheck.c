@@ -51,8 +51,7 @@ Test(hostcheck, missing_kvm_device_fails)
 {
 	struct run_result r;
 
-	cr_assert_eq(test_run_strand(&r, NULL, 30, "host-check", "--kvm", "/nonexistent", NULL),
-		     0);
+	cr_assert_eq(test_run_strand(&r, NULL, 30, "host-check", "--kvm", "/nonexistent", NULL), 0);
 	check_report(&r, "host-check --kvm /nonexistent");
 	cr_expect_eq(r.status, 1);
 	cr_expect(strstr(r.out, "FAIL") && strstr(r.out, "/nonexistent"), "%s", r.out);

@@ -42,10 +42,10 @@ static void expect_usage_error(const char *needle, char *const argv[])
 	test_run_free(&r);
 }
 
-#define EXPECT_USAGE_ERROR(needle, ...)                                     \
-	do {                                                                \
-		char *argv_[] = { "run", __VA_ARGS__, NULL };               \
-		expect_usage_error(needle, argv_);                          \
+#define EXPECT_USAGE_ERROR(needle, ...)                       \
+	do {                                                  \
+		char *argv_[] = { "run", __VA_ARGS__, NULL }; \
+		expect_usage_error(needle, argv_);            \
 	} while (0)
 
 Test(input, missing_and_wrong_files)
@@ -87,8 +87,7 @@ Test(input, flat_image_of_exactly_the_maximum_runs)
 	/* mov al,0xfe; out 0x64,al (reset), then zeros up to the limit. */
 	memcpy(img, "\xb0\xfe\xe6\x64\xfa\xf4", 6);
 	cr_assert_eq(test_tmpfile(path, sizeof(path), img, sizeof(img)), 0);
-	cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--flat", path, "--timeout", "10s",
-				     NULL),
+	cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--flat", path, "--timeout", "10s", NULL),
 		     0);
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	test_run_free(&r);
@@ -110,7 +109,7 @@ Test(input, limits_of_kvm_and_host)
 		snprintf(mem, sizeof(mem), "%lluG", host_gib + 2);
 		EXPECT_USAGE_ERROR("more than this host has", "--memory", mem);
 	} else {
-		cr_log_warn("host has %llu GiB: cannot ask for more within 1 TiB", host_gib);
+		cr_log_info("host has %llu GiB: cannot ask for more within 1 TiB", host_gib);
 	}
 	EXPECT_USAGE_ERROR("--memory", "--memory", "3M");
 	EXPECT_USAGE_ERROR("--console", "--console", "file:/nonexistent-dir/console.txt");

@@ -74,9 +74,17 @@ static void start(struct running *r, unsigned vcpus, const char *map_lock)
 	struct machine_config cfg;
 	struct errbuf err = { "" };
 	char v[8];
-	char *argv[] = { "run",	  "--guest",	 "spin:duration_ms=60000,period_us=100",
-			 "--vcpus", v,		 "--console", "none", "--quiet", "--map-lock",
-			 (char *)map_lock, NULL };
+	char *argv[] = { "run",
+			 "--guest",
+			 "spin:duration_ms=60000,period_us=100",
+			 "--vcpus",
+			 v,
+			 "--console",
+			 "none",
+			 "--quiet",
+			 "--map-lock",
+			 (char *)map_lock,
+			 NULL };
 	char guest[64];
 
 	/* cli_parse_run writes into the guest argument: give it a private copy. */

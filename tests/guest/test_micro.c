@@ -1,4 +1,8 @@
-/* test_micro.c - the embedded micro-guests through the strand binary. Needs /dev/kvm. */
+/*
+ * test_micro.c - the embedded micro-guests through the strand binary: every guest `strand
+ * guests` lists ends as it should at several vCPU counts and at both CPLs, and under each map
+ * protection with and without the big lock. Needs /dev/kvm.
+ */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,8 +35,9 @@ Test(micro, hello_reports_every_vcpu)
 }
 
 /*
- * Every guest `strand guests` lists, at 1, 2, 4 and 8 vCPUs and at CPL 3 and 0, with small
- * arguments: how each is expected to end. A guest missing here runs with its defaults at one
+ * Every guest `strand guests` lists, at 1, 2, 4 and 8 vCPUs at CPL 3 and at 1 and 4 vCPUs at
+ * CPL 0 (emulated on PVM hosts, and slow under the sanitizers), with small arguments: how
+ * each is expected to end. A guest missing here runs with its defaults at one
  * vCPU and must pass (add it to the table if it needs arguments or devices).
  */
 struct guest_case {
@@ -61,7 +66,12 @@ static const struct guest_case cases[] = {
 	/* Writes a pattern through the disk and reads it back: needs a real image. */
 	{ "memplug", "rounds=1", 0, 1, true, { "--disk", "path=@DISK" }, NULL },
 	{ "mmio-storm", "duration_ms=50", 0, 1, true, { NULL }, NULL },
-	{ "pv-spin", "duration_ms=60", 0, 1, true, { NULL },
+	{ "pv-spin",
+	  "duration_ms=60",
+	  0,
+	  1,
+	  true,
+	  { NULL },
 	  "lost wake-up: the waiter checks its kick counter with interrupts on, then halts; a "
 	  "kick in between is consumed and the waiter halts for good (likeliest at CPL 0, "
 	  "where every instruction is emulated)" },
@@ -109,8 +119,7 @@ static const char *subst(const char *opt, const char *disk, const char *file, ch
 
 	if (!at)
 		return opt;
-	snprintf(buf, size, "%.*s%s", (int)(at - opt), opt,
-		 strcmp(at, "@DISK") == 0 ? disk : file);
+	snprintf(buf, size, "%.*s%s", (int)(at - opt), opt, strcmp(at, "@DISK") == 0 ? disk : file);
 	return buf;
 }
 
@@ -142,15 +151,15 @@ static void run_case(const struct guest_case *c, const char *name, unsigned vcpu
 	argv[argc] = NULL;
 	cr_assert_eq(test_run_strandv(&r, NULL, 90, argv), 0);
 	if (known && r.status != want)
-		cr_log_warn("%s at %u vCPUs, CPL 0: status %d (known bug: %s)", guest, vcpus,
-			    r.status, known);
+		fprintf(stderr, "note: %s at %u vCPUs, CPL 0: status %d (known bug: %s)\n", guest,
+			vcpus, r.status, known);
 	else
-		cr_expect_eq(r.status, want, "%s at %u vCPUs, CPL %u: status %d, stderr: %s",
-			     guest, vcpus, cpl, r.status, r.err);
+		cr_expect_eq(r.status, want, "%s at %u vCPUs, CPL %u: status %d, stderr: %s", guest,
+			     vcpus, cpl, r.status, r.err);
 	test_run_free(&r);
 }
 
-Test(micro, every_guest_every_size, .timeout = 900)
+Test(micro, every_guest_every_size)
 {
 	static char names[64][32];
 	const unsigned counts[] = { 1, 2, 4, 8 };
@@ -170,8 +179,9 @@ Test(micro, every_guest_every_size, .timeout = 900)
 		const struct guest_case *c = find_case(names[i]);
 
 		if (!c) {
-			cr_log_warn("guest %s has no entry in test_micro.c: defaults, 1 vCPU",
-				    names[i]);
+			fprintf(stderr,
+				"note: guest %s has no entry in test_micro.c: defaults, 1 vCPU\n",
+				names[i]);
 			run_case(NULL, names[i], 1, 3, disk, file);
 			continue;
 		}
@@ -180,7 +190,8 @@ Test(micro, every_guest_every_size, .timeout = 900)
 				continue;
 			if (c->cpl3)
 				run_case(c, names[i], counts[k], 3, disk, file);
-			run_case(c, names[i], counts[k], 0, disk, file);
+			if (counts[k] == 1 || counts[k] == 4 || !c->cpl3)
+				run_case(c, names[i], counts[k], 0, disk, file);
 		}
 	}
 	/* Every entry of the table is still a guest strand knows. */
@@ -196,7 +207,7 @@ Test(micro, every_guest_every_size, .timeout = 900)
 }
 
 /* The map protections and the big lock, on guests that exit a lot and move a window. */
-Test(micro, map_protections_and_big_lock, .timeout = 300)
+Test(micro, map_protections_and_big_lock)
 {
 	const char *modes[] = { "rcu", "rwlock", "mutex" };
 	const char *guests[] = { "exitlat:iters=200", "window:moves=50", "hello" };
@@ -206,9 +217,15 @@ Test(micro, map_protections_and_big_lock, .timeout = 300)
 		for (unsigned g = 0; g < 3; g++) {
 			for (int big = 0; big < 2; big++) {
 				struct run_result r;
-				char *argv[] = { "run",	    "--guest",	  (char *)guests[g],
-						 "--vcpus", "4",	  "--map-lock",
-						 (char *)modes[m], "--quiet", big ? "--big-lock" : NULL,
+				char *argv[] = { "run",
+						 "--guest",
+						 (char *)guests[g],
+						 "--vcpus",
+						 "4",
+						 "--map-lock",
+						 (char *)modes[m],
+						 "--quiet",
+						 big ? "--big-lock" : NULL,
 						 NULL };
 
 				cr_assert_eq(test_run_strandv(&r, NULL, 60, argv), 0);

@@ -74,10 +74,14 @@ Test(results, exitlat_json)
 				max = v > max ? v : max;
 			}
 			cr_expect_eq(json_object_get_int(get(sum, "n", json_type_int)), (int)n);
-			cr_expect_eq(json_object_get_double(get(sum, "min", json_type_double)), min);
-			cr_expect_eq(json_object_get_double(get(sum, "max", json_type_double)), max);
-			cr_expect_geq(json_object_get_double(get(sum, "p50", json_type_double)), min);
-			cr_expect_leq(json_object_get_double(get(sum, "p99", json_type_double)), max);
+			cr_expect_eq(json_object_get_double(get(sum, "min", json_type_double)),
+				     min);
+			cr_expect_eq(json_object_get_double(get(sum, "max", json_type_double)),
+				     max);
+			cr_expect_geq(json_object_get_double(get(sum, "p50", json_type_double)),
+				      min);
+			cr_expect_leq(json_object_get_double(get(sum, "p99", json_type_double)),
+				      max);
 			cr_expect_str_eq(json_object_get_string(get(o, "unit", json_type_string)),
 					 "ns");
 			samples_seen++;

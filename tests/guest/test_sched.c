@@ -31,11 +31,14 @@ Test(sched, two_vms_complete_under_every_strategy, .timeout = 600)
 
 		cr_assert_eq(test_run_strand(&r, NULL, 120, "run", "--sched", strategies[i], "--vm",
 					     "--guest", "smp-spin:duration_ms=300", "--vcpus", "2",
-					     "--vm", "--guest", "barrier-sync:phases=50,work_us=200",
-					     "--vcpus", "2", NULL), 0);
+					     "--vm", "--guest",
+					     "barrier-sync:phases=50,work_us=200", "--vcpus", "2",
+					     NULL),
+			     0);
 		cr_expect_eq(r.status, 0, "%s: status %d\n%s\n%s", strategies[i], r.status, r.out,
 			     r.err);
-		cr_expect(strstr(r.out, "acquisitions"), "%s: smp-spin result missing", strategies[i]);
+		cr_expect(strstr(r.out, "acquisitions"), "%s: smp-spin result missing",
+			  strategies[i]);
 		cr_expect(strstr(r.out, "phases_per_s"), "%s: barrier-sync result missing",
 			  strategies[i]);
 		for (p = r.out; (p = strstr(p, "== vm")); p++)
@@ -51,9 +54,10 @@ Test(sched, credit_weights_and_caps_run)
 
 	SKIP_WITHOUT_KVM();
 	cr_assert_eq(test_run_strand(&r, NULL, 120, "run", "--sched", "credit", "--stats", "--vm",
-				     "--guest", "cpu-burn:duration_ms=500", "--weight", "100", "--vm",
-				     "--guest", "cpu-burn:duration_ms=500", "--weight", "200", "--cap",
-				     "50", NULL), 0);
+				     "--guest", "cpu-burn:duration_ms=500", "--weight", "100",
+				     "--vm", "--guest", "cpu-burn:duration_ms=500", "--weight",
+				     "200", "--cap", "50", NULL),
+		     0);
 	cr_expect_eq(r.status, 0, "%s\n%s", r.out, r.err);
 	cr_expect(strstr(r.out, "strategy credit"), "%s", r.out);
 	test_run_free(&r);
@@ -62,9 +66,23 @@ Test(sched, credit_weights_and_caps_run)
 /* Start strand with args; send SIGUSR1 (pause) and SIGUSR2 (resume); it must still end by --timeout. */
 static int pause_resume(const char *strategy)
 {
-	char *argv[] = { getenv("STRAND_BIN"), "run", "--sched", (char *)strategy, "--timeout",
-			 "3s", "--vm", "--guest", "spin", "--vcpus", "2", "--vm", "--guest", "spin",
-			 "--vcpus", "2", NULL };
+	char *argv[] = { getenv("STRAND_BIN"),
+			 "run",
+			 "--sched",
+			 (char *)strategy,
+			 "--timeout",
+			 "3s",
+			 "--vm",
+			 "--guest",
+			 "spin",
+			 "--vcpus",
+			 "2",
+			 "--vm",
+			 "--guest",
+			 "spin",
+			 "--vcpus",
+			 "2",
+			 NULL };
 	posix_spawn_file_actions_t fa;
 	int status;
 	pid_t pid;
@@ -140,8 +158,8 @@ static int thread_cpus(pid_t pid, const char *name, char *out, size_t len)
 
 Test(sched, pinned_vcpus_are_pinned)
 {
-	char *argv[] = { getenv("STRAND_BIN"), "run", "--sched", "pinned", "--guest",
-			 "spin:duration_ms=3000", "--vcpus", "2", NULL };
+	char *argv[] = { getenv("STRAND_BIN"),	  "run",     "--sched", "pinned", "--guest",
+			 "spin:duration_ms=3000", "--vcpus", "2",	NULL };
 	char c0[64] = "", c1[64] = "";
 	int status;
 	pid_t pid;
@@ -151,7 +169,8 @@ Test(sched, pinned_vcpus_are_pinned)
 		cr_skip_test("needs 2 host CPUs");
 	cr_assert_eq(posix_spawn(&pid, argv[0], NULL, NULL, argv, environ), 0);
 	for (int i = 0; i < 50 && (thread_cpus(pid, "vcpu0", c0, sizeof(c0)) ||
-				   thread_cpus(pid, "vcpu1", c1, sizeof(c1))); i++)
+				   thread_cpus(pid, "vcpu1", c1, sizeof(c1)));
+	     i++)
 		usleep(50000);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);

@@ -14,7 +14,7 @@
 
 #include "tests/support.h"
 
-static const char *const presets[] = { "qemu-classic", "qemu", "firecracker",
+static const char *const presets[] = { "qemu-classic",	   "qemu",   "firecracker",
 				       "cloud-hypervisor", "strand", "inline" };
 
 static void image(char *path, size_t size)
@@ -56,8 +56,10 @@ Test(threading, every_preset_runs_every_guest, .timeout = 900)
 		char *hello[] = { "--guest", "hello", "--vcpus", "2", NULL };
 		char *exitlat[] = { "--guest", "exitlat:iters=100", "--vcpus", "2", NULL };
 		char *spin[] = { "--guest", "smp-spin:duration_ms=100", "--vcpus", "2", NULL };
-		char *blk[] = { "--guest", "blk-io:mode=verify,ops=100,qd=8", "--vcpus", "2",
-				"--disk", disk, NULL };
+		char *blk[] = { "--guest", "blk-io:mode=verify,ops=100,qd=8",
+				"--vcpus", "2",
+				"--disk",  disk,
+				NULL };
 		char *storm[] = { "--guest", "mmio-storm:duration_ms=100,work_ns=1000", "--vcpus",
 				  "2", NULL };
 		char *window[] = { "--guest", "window:moves=20", "--vcpus", "2", NULL };
@@ -85,8 +87,8 @@ Test(threading, stress_every_preset_with_map_churn, .timeout = 1200)
 	snprintf(disk, sizeof(disk), "path=%s", img);
 	snprintf(guest, sizeof(guest), "stress:duration_ms=%s", ms ? ms : "20000");
 	for (unsigned p = 0; p < sizeof(presets) / sizeof(presets[0]); p++) {
-		char *args[] = { "--guest", guest, "--vcpus", "4", "--disk", disk, "--map-churn",
-				 "1000", NULL };
+		char *args[] = { "--guest", guest,	   "--vcpus", "4", "--disk",
+				 disk,	    "--map-churn", "1000",    NULL };
 
 		run_ok(presets[p], args, "stress: storm");
 	}
@@ -101,8 +103,10 @@ Test(threading, hot_remove_under_dma_is_safe, .timeout = 300)
 	image(img, sizeof(img));
 	snprintf(disk, sizeof(disk), "path=%s", img);
 	for (unsigned p = 0; p < sizeof(presets) / sizeof(presets[0]); p++) {
-		char *args[] = { "--guest", "memplug:rounds=10,hostile=1", "--vcpus", "2", "--disk",
-				 disk, NULL };
+		char *args[] = { "--guest", "memplug:rounds=10,hostile=1",
+				 "--vcpus", "2",
+				 "--disk",  disk,
+				 NULL };
 
 		run_ok(presets[p], args, "memplug: 10 rounds");
 	}
@@ -132,8 +136,9 @@ Test(threading, bad_threading_input)
 		struct run_result r;
 
 		SKIP_WITHOUT_KVM();
-		cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--disk", "path=null:1M,iothread=nope",
-					     NULL), 0);
+		cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--disk",
+					     "path=null:1M,iothread=nope", NULL),
+			     0);
 		cr_expect_eq(r.status, 2);
 		cr_expect(strstr(r.err, "no --iothread id=nope"), "stderr %s", r.err);
 		test_run_free(&r);

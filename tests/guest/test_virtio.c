@@ -77,8 +77,14 @@ Test(virtio, blk_verify_on_file_images)
 	SKIP_WITHOUT_KVM();
 	make_image(img, sizeof(img), 32 << 20);
 	for (unsigned i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
-		char *argv[] = { "run", "--vcpus", "2", "--guest",
-				 "blk-io:mode=verify,ops=200,qd=8,indirect=1", "--disk", disk, NULL };
+		char *argv[] = { "run",
+				 "--vcpus",
+				 "2",
+				 "--guest",
+				 "blk-io:mode=verify,ops=200,qd=8,indirect=1",
+				 "--disk",
+				 disk,
+				 NULL };
 
 		snprintf(disk, sizeof(disk), "path=%s%s", img, variants[i]);
 		expect_run(disk, 0, "verified_blocks", argv);
@@ -88,8 +94,8 @@ Test(virtio, blk_verify_on_file_images)
 
 Test(virtio, blk_verify_on_null)
 {
-	char *argv[] = { "run", "--guest", "blk-io:mode=verify-zero,ops=200,qd=16", "--disk",
-			 "path=null:64M", NULL };
+	char *argv[] = { "run",	   "--guest",	    "blk-io:mode=verify-zero,ops=200,qd=16",
+			 "--disk", "path=null:64M", NULL };
 
 	SKIP_WITHOUT_KVM();
 	expect_run("null", 0, "verified 200 blocks", argv);
@@ -104,8 +110,9 @@ Test(virtio, blk_hostile_every_case)
 	make_image(img, sizeof(img), 1 << 20);
 	snprintf(disk, sizeof(disk), "path=%s", img);
 	for (unsigned i = 0; i < 3; i++) {
-		char *argv[] = { "run", "--threading", (char *)presets[i], "--guest",
-				 "blk-hostile", "--disk", disk, NULL };
+		char *argv[] = { "run",	    "--threading", (char *)presets[i],
+				 "--guest", "blk-hostile", "--disk",
+				 disk,	    NULL };
 
 		expect_run(presets[i], 0, "blk-hostile: 21 cases passed", argv);
 	}
@@ -126,8 +133,8 @@ Test(virtio, readonly_disk_refuses_writes_unchanged)
 	before = checksum(img);
 	snprintf(disk, sizeof(disk), "path=%s,readonly=on", img);
 	{
-		char *argv[] = { "run", "--guest", "blk-io:mode=randwrite,ops=20,warmup=0",
-				 "--disk", disk, NULL };
+		char *argv[] = { "run",	   "--guest", "blk-io:mode=randwrite,ops=20,warmup=0",
+				 "--disk", disk,      NULL };
 
 		/* Every write fails with VIRTIO_BLK_S_IOERR, which blk-io reports as a failure. */
 		expect_run("readonly", 1, "I/O errors", argv);
@@ -139,8 +146,13 @@ Test(virtio, readonly_disk_refuses_writes_unchanged)
 /* Start strand with blk-io flushlog, SIGKILL it right after it reports flush k. */
 static int run_and_kill_after(const char *disk, unsigned k)
 {
-	char *argv[] = { getenv("STRAND_BIN"), "run", "--guest",
-			 "blk-io:mode=flushlog,ops=64,bs=4096", "--disk", (char *)disk, NULL };
+	char *argv[] = { getenv("STRAND_BIN"),
+			 "run",
+			 "--guest",
+			 "blk-io:mode=flushlog,ops=64,bs=4096",
+			 "--disk",
+			 (char *)disk,
+			 NULL };
 	posix_spawn_file_actions_t fa;
 	char want[32], buf[8192];
 	size_t have = 0;
@@ -209,7 +221,8 @@ Test(virtio, flushed_data_survives_sigkill, .timeout = 600)
 		fd = open(img, O_RDONLY);
 		for (unsigned b = 0; b <= k; b++)
 			cr_expect(block_has_pattern(fd, b),
-				  "round %u: block %u was flushed but is not in the image", round, b);
+				  "round %u: block %u was flushed but is not in the image", round,
+				  b);
 		close(fd);
 	}
 	unlink(img);
@@ -295,8 +308,10 @@ Test(virtio, rng_and_console)
 Test(virtio, console_socket_echo)
 {
 	char sock[128], spec[160], buf[256] = "";
-	char *argv[] = { getenv("STRAND_BIN"), "run", "--guest", "vcon:echo=1", "--virtio-console",
-			 spec, "--timeout", "30s", NULL };
+	char *argv[] = {
+		getenv("STRAND_BIN"), "run", "--guest", "vcon:echo=1", "--virtio-console", spec,
+		"--timeout",	      "30s", NULL
+	};
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t have = 0;
 	int fd = -1, status;

@@ -159,8 +159,9 @@ int guest_main(unsigned cpu)
 	}
 	sg_rendezvous();
 	if (cpu == 0)
-		sg_printf("stress: storm %u exits, blk %u rounds, memplug %u rounds, window %u moves\n",
-			  (unsigned)stats[0], (unsigned)stats[1], (unsigned)stats[2],
-			  (unsigned)stats[3]);
+		sg_printf(
+			"stress: storm %u exits, blk %u rounds, memplug %u rounds, window %u moves\n",
+			(unsigned)stats[0], (unsigned)stats[1], (unsigned)stats[2],
+			(unsigned)stats[3]);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "core/memmap.h"
 #include "devices/acpi_pm.h"
 #include "util/errbuf.h"
+#include "tests/support.h"
 
 #define PM_PORT 0x600
 
@@ -110,83 +111,9 @@ static void check_checksums(const uint8_t *buf, uint64_t base, const struct acpi
 	}
 }
 
-/* ---- iasl ---- */
-
-static const char *iasl_path(void)
-{
-	static const char *const dirs[] = { "/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin" };
-	static char path[64];
-
-	for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++) {
-		snprintf(path, sizeof(path), "%s/iasl", dirs[i]);
-		if (access(path, X_OK) == 0)
-			return path;
-	}
-	return NULL;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	s = calloc(1, (size_t)n + 1);
-	if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-		free(s);
-		s = NULL;
-	}
-	fclose(f);
-	return s;
-}
-
-/* Disassemble one table with iasl -d in a temporary directory; the .dsl text (malloc'd). */
-static char *disassemble(const char *name, const uint8_t *tbl, size_t len)
-{
-	const char *iasl = iasl_path();
-	char dir[] = "/tmp/strand-acpi-XXXXXX", path[128], cmd[512];
-	char *text;
-	FILE *f;
-	int st;
-
-	if (!iasl)
-		cr_skip_test("iasl not found (install acpica-tools)");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
-	f = fopen(path, "wb");
-	cr_assert_not_null(f);
-	cr_assert_eq(fwrite(tbl, 1, len, f), len);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "cd %s && %s -d %s.dat >iasl.log 2>&1", dir, iasl, name);
-	st = system(cmd);
-	snprintf(path, sizeof(path), "%s/iasl.log", dir);
-	text = slurp(path);
-	cr_assert_eq(st, 0, "iasl -d %s failed:\n%s", name, text ? text : "");
-	free(text);
-	snprintf(path, sizeof(path), "%s/%s.dsl", dir, name);
-	text = slurp(path);
-	cr_assert_not_null(text, "iasl wrote no %s.dsl", name);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
-	cr_assert_null(strstr(text, "Incorrect"), "iasl: %s", text);
-	cr_assert_null(strstr(text, "**** "), "iasl reported a problem: %s", text);
-	return text;
-}
-
-static unsigned count(const char *text, const char *needle)
-{
-	unsigned n = 0;
-
-	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
+/* iasl helpers live in tests/support.c. */
+#define disassemble test_iasl_disassemble
+#define count	    test_count
 
 /* ---- AML ---- */
 

@@ -51,12 +51,12 @@ static int parse(struct machine_config *cfg, struct errbuf *err, ...)
 #define PARSE(...) parse(&cfg, &err, __VA_ARGS__, NULL)
 
 /* Parse and expect -EINVAL with a message containing `needle`. */
-#define BAD(needle, ...)                                                                    \
-	do {                                                                                \
-		cr_expect_eq(PARSE(__VA_ARGS__), -EINVAL, "accepted: %s", #__VA_ARGS__);     \
+#define BAD(needle, ...)                                                                       \
+	do {                                                                                   \
+		cr_expect_eq(PARSE(__VA_ARGS__), -EINVAL, "accepted: %s", #__VA_ARGS__);       \
 		cr_expect(strstr(err.msg, needle), "message '%s' does not name '%s'", err.msg, \
-			  needle);                                                          \
-		cr_expect_null(strchr(err.msg, '\n'), "message spans lines: %s", err.msg);  \
+			  needle);                                                             \
+		cr_expect_null(strchr(err.msg, '\n'), "message spans lines: %s", err.msg);     \
 	} while (0)
 
 Test(cli, defaults)

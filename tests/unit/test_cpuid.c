@@ -67,7 +67,7 @@ static void intel_table(struct table *t)
 	add(t, 4, 1, SIG, 0xfc000000 | (1 << 5) | 2, 0x01c0003f, 0x3f, 0);
 	add(t, 4, 2, SIG, 0xfc000000 | (2 << 5) | 3, 0x01c0003f, 0x3ff, 0);
 	add(t, 4, 3, SIG, 0xfc000000 | (3 << 5) | 3, 0x03c0003f, 0x3fff, 0);
-	add(t, 4, 4, SIG, 0, 0, 0, 0); /* no more caches */
+	add(t, 4, 4, SIG, 0, 0, 0, 0);	      /* no more caches */
 	add(t, 0x1f, 0, SIG, 1, 1, 0x100, 0); /* dropped: strand only describes 0xB */
 	add(t, 0x40000000, 0, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d);
 	add(t, 0x40000001, 0, 0, 0x01007afb, 0, 0, 0);
@@ -102,9 +102,9 @@ static unsigned bits_for(unsigned n)
 }
 
 static const struct cpu_topology topos[] = {
-	{ 1, 1, 1 }, { 1, 2, 1 }, { 1, 3, 1 }, { 1, 4, 2 }, { 2, 1, 1 },  { 2, 2, 2 },
-	{ 2, 3, 2 }, { 3, 5, 1 }, { 4, 4, 4 }, { 1, 64, 1 }, { 2, 16, 2 }, { 8, 1, 8 },
-	{ 1, 1, 4 }, { 4, 2, 1 }, { 1, 5, 3 },
+	{ 1, 1, 1 },  { 1, 2, 1 }, { 1, 3, 1 }, { 1, 4, 2 }, { 2, 1, 1 },
+	{ 2, 2, 2 },  { 2, 3, 2 }, { 3, 5, 1 }, { 4, 4, 4 }, { 1, 64, 1 },
+	{ 2, 16, 2 }, { 8, 1, 8 }, { 1, 1, 4 }, { 4, 2, 1 }, { 1, 5, 3 },
 };
 
 Test(cpuid, topology_helpers)
@@ -209,7 +209,8 @@ static void check_topology(const struct table *sup, const struct cpu_topology *t
 				cr_expect_eq((eax >> 14) & 0xfff,
 					     level <= 2 ? (1u << smt) - 1 : (1u << shift) - 1,
 					     "leaf 4.%u (L%u) threads sharing", sub, level);
-				cr_expect_eq(eax & 0x3fff, cpuid_find(&orig.hdr, 4, sub)->eax & 0x3fff,
+				cr_expect_eq(eax & 0x3fff,
+					     cpuid_find(&orig.hdr, 4, sub)->eax & 0x3fff,
 					     "leaf 4.%u type and level kept", sub);
 			}
 			cr_expect_eq(caches, 4);

@@ -212,12 +212,9 @@ Test(exit, simple_reasons)
 		uint32_t reason;
 		enum exit_kind kind;
 	} map[] = {
-		{ KVM_EXIT_HLT, EXIT_HLT },
-		{ KVM_EXIT_SHUTDOWN, EXIT_SHUTDOWN },
-		{ KVM_EXIT_INTR, EXIT_INTR },
-		{ KVM_EXIT_IRQ_WINDOW_OPEN, EXIT_IRQ_WINDOW },
-		{ KVM_EXIT_DEBUG, EXIT_DEBUG },
-		{ KVM_EXIT_FAIL_ENTRY, EXIT_FAIL_ENTRY },
+		{ KVM_EXIT_HLT, EXIT_HLT },	{ KVM_EXIT_SHUTDOWN, EXIT_SHUTDOWN },
+		{ KVM_EXIT_INTR, EXIT_INTR },	{ KVM_EXIT_IRQ_WINDOW_OPEN, EXIT_IRQ_WINDOW },
+		{ KVM_EXIT_DEBUG, EXIT_DEBUG }, { KVM_EXIT_FAIL_ENTRY, EXIT_FAIL_ENTRY },
 	};
 	struct exit_info x;
 
@@ -233,8 +230,10 @@ Test(exit, simple_reasons)
 
 Test(exit, unknown_reasons)
 {
-	const uint32_t reasons[] = { KVM_EXIT_UNKNOWN, KVM_EXIT_EXCEPTION, KVM_EXIT_HYPERCALL,
-				     KVM_EXIT_X86_RDMSR, 1000, 0xffffffffu };
+	const uint32_t reasons[] = {
+		KVM_EXIT_UNKNOWN, KVM_EXIT_EXCEPTION, KVM_EXIT_HYPERCALL, KVM_EXIT_X86_RDMSR, 1000,
+		0xffffffffu
+	};
 	struct exit_info x;
 
 	for (unsigned i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
@@ -256,5 +255,5 @@ Test(exit, kind_names)
 	cr_expect_str_eq(exit_kind_name(EXIT_IO), "io");
 	cr_expect_str_eq(exit_kind_name(EXIT_MALFORMED), "malformed");
 	cr_expect_str_eq(exit_kind_name(EXIT_KIND_COUNT), "?");
-	cr_expect_str_eq(exit_kind_name((enum exit_kind)-1), "?");
+	cr_expect_str_eq(exit_kind_name((enum exit_kind) - 1), "?");
 }

@@ -8,8 +8,8 @@
 
 #include "devices/i8042.h"
 
-#define DATA 0 /* port 0x60 */
-#define CMD  4 /* port 0x64 */
+#define DATA   0 /* port 0x60 */
+#define CMD    4 /* port 0x64 */
 
 #define ST_OBF 0x01
 #define ST_SYS 0x04

@@ -113,10 +113,10 @@ Test(ioloop, fd_handler)
 struct caller {
 	struct ioloop *loop;
 	pthread_t loop_thread;
-	unsigned n;	 /* calls to make */
-	unsigned done;	 /* run on the loop thread */
-	unsigned wrong;	 /* run on another thread */
-	bool stop_last;	 /* the caller stops the loop after its calls */
+	unsigned n;	/* calls to make */
+	unsigned done;	/* run on the loop thread */
+	unsigned wrong; /* run on another thread */
+	bool stop_last; /* the caller stops the loop after its calls */
 };
 
 static void count_call(void *opaque)

@@ -28,7 +28,7 @@ static void teardown(void)
 }
 
 TestSuite(pubptr, .init = setup, .fini = teardown, .timeout = 60);
-TestSuite(stats, .timeout = 30);
+TestSuite(stats, .timeout = 60);
 
 #define SLOTS 32
 
@@ -37,7 +37,8 @@ struct tbl {
 	uint64_t v[SLOTS]; /* all equal to gen while the table is live */
 };
 
-static uint64_t freed; /* atomic */
+static uint64_t freed; /* atomic: also counted on liburcu's call_rcu thread */
+#define FREED() __atomic_load_n(&freed, __ATOMIC_RELAXED)
 
 static void tbl_free(void *p)
 {
@@ -85,13 +86,13 @@ Test(pubptr, update_abort_and_frees)
 		struct tbl *cur;
 		uint64_t before;
 
-		freed = 0;
+		__atomic_store_n(&freed, 0, __ATOMIC_RELAXED);
 		pubptr_init(&p, (enum pubptr_mode)mode, tbl_new(0), tbl_free);
 		cr_expect_eq(pubptr_generation(&p), 0);
 		cur = pubptr_update_begin(&p);
 		cr_expect_eq(cur->gen, 0);
 		pubptr_update_commit(&p, tbl_new(1));
-		cr_expect_eq(freed, 1, "%s: not freed at once before go_live",
+		cr_expect_eq(FREED(), 1, "%s: not freed at once before go_live",
 			     pubptr_mode_name((enum pubptr_mode)mode));
 		cr_expect_eq(pubptr_generation(&p), 1);
 		/* An aborted update changes nothing and releases the writer lock. */
@@ -103,21 +104,21 @@ Test(pubptr, update_abort_and_frees)
 		cr_expect_eq(pubptr_generation(&p), 1);
 
 		pubptr_go_live(&p);
-		before = freed;
+		before = FREED();
 		pubptr_update_begin(&p);
 		pubptr_update_commit(&p, tbl_new(2));
 		if (mode == PUBPTR_RCU) {
 			rcu_drain_deferred();
-			cr_expect_eq(freed, before + 1, "deferred free never ran");
+			cr_expect_eq(FREED(), before + 1, "deferred free never ran");
 		} else {
-			cr_expect_eq(freed, before + 1, "%s frees under its lock",
+			cr_expect_eq(FREED(), before + 1, "%s frees under its lock",
 				     pubptr_mode_name((enum pubptr_mode)mode));
 		}
 		cur = pubptr_read_begin(&p);
 		cr_expect_eq(cur->gen, 2);
 		pubptr_read_end(&p);
 		pubptr_destroy(&p);
-		cr_expect_eq(freed, before + 2, "destroy did not free the last table");
+		cr_expect_eq(FREED(), before + 2, "destroy did not free the last table");
 	}
 }
 
@@ -129,11 +130,11 @@ static void free_counted(void *p)
 
 Test(pubptr, rcu_deferred_free)
 {
-	freed = 0;
+	__atomic_store_n(&freed, 0, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < 100; i++)
 		rcu_free_deferred(malloc(64), free_counted);
 	rcu_drain_deferred();
-	cr_expect_eq(freed, 100);
+	cr_expect_eq(FREED(), 100);
 	rcu_wait_grace();
 }
 
@@ -182,7 +183,7 @@ static void race_run(enum pubptr_mode mode)
 	uint64_t deadline = now_ns() + NSEC_PER_SEC, gen;
 
 	cr_assert_not_null(r);
-	freed = 0;
+	__atomic_store_n(&freed, 0, __ATOMIC_RELAXED);
 	pubptr_init(&r->p, mode, tbl_new(0), tbl_free);
 	pubptr_go_live(&r->p);
 	for (unsigned i = 0; i < 3; i++) {
@@ -210,30 +211,31 @@ static void race_run(enum pubptr_mode mode)
 	cr_expect_eq(r->poisoned, 0, "a reader saw a freed table");
 	cr_expect_eq(r->stale, 0, "a reader saw a table older than a returned commit");
 	cr_expect_eq(r->backwards, 0, "a reader saw generations go backwards");
-	cr_expect_eq(freed, gen - 1, "every replaced table is freed exactly once");
+	cr_expect_eq(FREED(), gen - 1, "every replaced table is freed exactly once");
 	cr_expect_eq(pubptr_generation(&r->p), gen - 1);
 	pubptr_destroy(&r->p);
 	free(r);
 }
 
-Test(pubptr, readers_race_writer_rcu, .timeout = 120)
+Test(pubptr, readers_race_writer_rcu)
 {
 	race_run(PUBPTR_RCU);
 }
 
-Test(pubptr, readers_race_writer_rwlock, .timeout = 120)
+Test(pubptr, readers_race_writer_rwlock)
 {
 	race_run(PUBPTR_RWLOCK);
 }
 
-Test(pubptr, readers_race_writer_mutex, .timeout = 120)
+Test(pubptr, readers_race_writer_mutex)
 {
 	race_run(PUBPTR_MUTEX);
 }
 
 /* ---- stats ---- */
 
-#define EXPECT_NEAR(a, b) cr_expect(fabs((a) - (b)) < 1e-9, "%s = %.12g, expected %.12g", #a, (a), (b))
+#define EXPECT_NEAR(a, b) \
+	cr_expect(fabs((a) - (b)) < 1e-9, "%s = %.12g, expected %.12g", #a, (a), (b))
 
 Test(stats, one_to_ten)
 {

@@ -14,82 +14,17 @@
 #include "core/pvh.h"
 #include "core/x86boot.h"
 #include "util/errbuf.h"
+#include "tests/support.h"
 
-#define SEG_GPA	   (16 * MiB)
-#define SEG_FILE   8192
-#define SEG_MEM	   16384
-#define ENTRY	   (SEG_GPA + 0x100)
-#define PHDR_OFF   64
-#define NOTE_OFF   0x100
-#define SEG_OFF	   0x1000
-#define IMAGE_SIZE (SEG_OFF + SEG_FILE)
-
-struct note_spec {
-	const char *name; /* NULL: no PVH note */
-	uint32_t namesz;
-	uint32_t type;
-	uint32_t descsz;
-	uint64_t entry;
-};
-
-/* An ELF like vmlinux: one PT_LOAD at 16 MiB with bss, a PT_NOTE with a GNU note and the Xen one. */
-static uint8_t *make_elf(const struct note_spec *ns, size_t *len)
-{
-	uint8_t *b = aligned_alloc(16, IMAGE_SIZE);
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
-	Elf64_Phdr *ph = (Elf64_Phdr *)(b + PHDR_OFF);
-	size_t pos = NOTE_OFF;
-	Elf64_Nhdr nh;
-
-	memset(b, 0, IMAGE_SIZE);
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_entry = 0xffffffff81000000ULL;
-	eh->e_phoff = PHDR_OFF;
-	eh->e_ehsize = sizeof(*eh);
-	eh->e_phentsize = sizeof(*ph);
-	eh->e_phnum = 2;
-
-	/* Notes: "GNU" build id, then Xen's PHYS32_ENTRY (an 8-byte pointer, as Linux emits). */
-	nh = (Elf64_Nhdr){ .n_namesz = 4, .n_descsz = 8, .n_type = NT_GNU_BUILD_ID };
-	memcpy(b + pos, &nh, sizeof(nh));
-	memcpy(b + pos + sizeof(nh), "GNU", 4);
-	memset(b + pos + sizeof(nh) + 4, 0xab, 8);
-	pos += sizeof(nh) + 4 + 8;
-	if (ns && ns->name) {
-		nh = (Elf64_Nhdr){ .n_namesz = ns->namesz,
-				   .n_descsz = ns->descsz,
-				   .n_type = ns->type };
-		memcpy(b + pos, &nh, sizeof(nh));
-		memcpy(b + pos + sizeof(nh), ns->name, strlen(ns->name) + 1);
-		memcpy(b + pos + sizeof(nh) + 4, &ns->entry, 8);
-		pos += sizeof(nh) + 4 + 8;
-	}
-	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE,
-			      .p_offset = NOTE_OFF,
-			      .p_vaddr = 0xffffffff82000000ULL,
-			      .p_paddr = SEG_GPA + 0x2000,
-			      .p_filesz = pos - NOTE_OFF,
-			      .p_memsz = pos - NOTE_OFF,
-			      .p_align = 4 };
-	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD,
-			      .p_flags = PF_R | PF_X,
-			      .p_offset = SEG_OFF,
-			      .p_vaddr = 0xffffffff81000000ULL,
-			      .p_paddr = SEG_GPA,
-			      .p_filesz = SEG_FILE,
-			      .p_memsz = SEG_MEM,
-			      .p_align = 0x1000 };
-	for (size_t i = 0; i < SEG_FILE; i++)
-		b[SEG_OFF + i] = (uint8_t)(i * 13 + 1);
-	*len = IMAGE_SIZE;
-	return b;
-}
+/* The synthetic vmlinux-like ELF comes from tests/support.c. */
+#define SEG_GPA	  TEST_PVH_SEG_GPA
+#define SEG_FILE  TEST_PVH_SEG_FILE
+#define SEG_MEM	  TEST_PVH_SEG_MEM
+#define ENTRY	  TEST_PVH_ENTRY
+#define PHDR_OFF  TEST_PVH_PHDR_OFF
+#define SEG_OFF	  TEST_PVH_SEG_OFF
+#define note_spec test_pvh_note
+#define make_elf  test_pvh_elf
 
 static const struct note_spec good_note = { .name = "Xen",
 					    .namesz = 4,

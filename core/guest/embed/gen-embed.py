@@ -10,12 +10,24 @@ import sys
 
 
 def describe(name, src):
+    """The header comment's first sentence ("NAME - what it does. More..."), one line."""
+    text, found = [], False
     with open(src, encoding="utf-8") as f:
         for line in f:
-            m = re.match(r"\s*\*\s*" + re.escape(name) + r"\s+-\s+(.*)", line)
-            if m:
-                return m.group(1).strip()
-    return ""
+            if not found:
+                m = re.match(r"\s*\*\s*" + re.escape(name) + r"\s+-\s+(.*)", line)
+                if m:
+                    found = True
+                    text.append(m.group(1).strip())
+                continue
+            m = re.match(r"\s*\*\s?(.*)", line)
+            if not m or m.group(1).startswith("/") or not m.group(1).strip():
+                break
+            text.append(m.group(1).strip())
+    s = " ".join(text)
+    m = re.match(r"(.+?[.:;])(\s|$)", s)
+    s = m.group(1).rstrip(".:;") if m else s
+    return s if len(s) <= 100 else s[:97].rsplit(" ", 1)[0] + "..."
 
 
 def cstr(s):

@@ -1,0 +1,87 @@
+/*
+ * test_linux.c - the real Linux guest (suite `linux`): Debian's cloud kernel with the project's
+ * initramfs boots with 1 and 2 vCPUs, `nproc` inside equals --vcpus, a command's output and exit
+ * status come back, a shell driven through a pipe works, `poweroff -f` ends strand with status
+ * 0 and `reboot -f` with status 0 (documented). Needs /dev/kvm and the image
+ * (tests/linux/build-image.sh; STRAND_LINUX_DIR). On PVM hosts each boot takes minutes.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/support.h"
+
+static const char *image_dir(void)
+{
+	static char dir[512];
+	const char *d = getenv("STRAND_LINUX_DIR");
+
+	if (!d) {
+		snprintf(dir, sizeof(dir), "%s/linux", getenv("STRAND_BUILD") ? getenv("STRAND_BUILD")
+									      : "build");
+		d = dir;
+	}
+	return d;
+}
+
+#define SKIP_WITHOUT_IMAGE()                                                                       \
+	do {                                                                                       \
+		char p_[600];                                                                      \
+		SKIP_WITHOUT_KVM();                                                                \
+		snprintf(p_, sizeof(p_), "%s/vmlinux", image_dir());                               \
+		if (access(p_, R_OK))                                                              \
+			cr_skip_test("no Linux image in %s (tests/linux/build-image.sh)",           \
+				     image_dir());                                                 \
+	} while (0)
+
+static void boot(struct run_result *r, const char *vcpus, const char *cmd, const char *in)
+{
+	char cl[256];
+
+	snprintf(cl, sizeof(cl), "strand.cmd=\"%s\"", cmd ? cmd : "");
+	cr_assert_eq(test_run_strand(r, in, 1800, "run", "--linux", "--linux-dir", image_dir(),
+				     "--vcpus", vcpus, "--memory", "256M", "--timeout", "1700s",
+				     "--cmdline", cmd ? cl : "", NULL),
+		     0);
+}
+
+Test(linux_boot, nproc_matches_vcpus, .timeout = 3600)
+{
+	static const char *counts[] = { "1", "2" };
+
+	SKIP_WITHOUT_IMAGE();
+	for (unsigned i = 0; i < 2; i++) {
+		struct run_result r;
+		char want[32];
+
+		boot(&r, counts[i], "nproc", NULL);
+		snprintf(want, sizeof(want), "\n%s\r\n", counts[i]);
+		cr_expect(strstr(r.out, "STRAND-READY"), "%s vCPUs: no ready marker\n%s\n%s",
+			  counts[i], r.out, r.err);
+		cr_expect(strstr(r.out, want) || strstr(r.out, want + 0),
+			  "%s vCPUs: nproc did not print %s\n%s", counts[i], counts[i], r.out);
+		cr_expect(strstr(r.out, "STRAND-EXIT 0"), "no exit status\n%s", r.out);
+		cr_expect_eq(r.status, 0, "poweroff -f should end strand with 0, got %d\n%s", r.status,
+			     r.err);
+		test_run_free(&r);
+	}
+}
+
+Test(linux_boot, command_status_and_shell_through_a_pipe, .timeout = 3600)
+{
+	struct run_result r;
+
+	SKIP_WITHOUT_IMAGE();
+	boot(&r, "1", "sh -c 'echo strand-was-here; exit 7'", NULL);
+	cr_expect(strstr(r.out, "strand-was-here"), "%s", r.out);
+	cr_expect(strstr(r.out, "STRAND-EXIT 7"), "%s", r.out);
+	cr_expect_eq(r.status, 0);
+	test_run_free(&r);
+	/* No command: a shell on the console, driven by a pipe; reboot -f ends strand with 0. */
+	boot(&r, "1", NULL, "echo piped-$((6*7))\nreboot -f\n");
+	cr_expect(strstr(r.out, "piped-42"), "%s", r.out);
+	cr_expect_eq(r.status, 0, "reboot -f should end strand with 0, got %d", r.status);
+	test_run_free(&r);
+}
