@@ -127,9 +127,15 @@ int cpuid_build(const struct kvm_cpuid2 *supported, const struct cpu_topology *t
 			 * popcnt). Hiding them makes the guest use its fallbacks.
 			 */
 			e->ecx &= ~(CPUID_1_ECX_CX16 | CPUID_1_ECX_POPCNT | CPUID_1_ECX_XSAVE |
-				    CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX);
+				    CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX | CPUID_1_ECX_RDRAND);
 		}
 	}
+	/*
+	 * The same for leaf 7: rd/wr{fs,gs}base, rdseed, and SMAP (each user access would be a
+	 * clac/stac assist, tens of microseconds).
+	 */
+	if (opts && opts->pvm_safe && (e = cpuid_find(out, 7, 0)))
+		e->ebx &= ~(CPUID_7_EBX_FSGSBASE | CPUID_7_EBX_RDSEED | CPUID_7_EBX_SMAP);
 	/* Intel deterministic cache parameters carry core/thread counts too. */
 	for (uint32_t i = 0; intel && i < out->nent; i++) {
 		e = &out->entries[i];

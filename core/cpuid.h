@@ -55,7 +55,11 @@ struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uin
 #define CPUID_1_ECX_XSAVE	      (1u << 26)
 #define CPUID_1_ECX_OSXSAVE	      (1u << 27)
 #define CPUID_1_ECX_AVX		      (1u << 28)
+#define CPUID_1_ECX_RDRAND	      (1u << 30)
 #define CPUID_1_ECX_HYPERVISOR	      (1u << 31)
+#define CPUID_7_EBX_FSGSBASE	      (1u << 0)
+#define CPUID_7_EBX_RDSEED	      (1u << 18)
+#define CPUID_7_EBX_SMAP	      (1u << 20)
 #define CPUID_1_EDX_HTT		      (1u << 28)
 #define CPUID_80000001_ECX_CMP_LEGACY (1u << 1)
 #define CPUID_80000001_ECX_ABM	      (1u << 5) /* lzcnt (and popcnt on AMD) */

@@ -525,10 +525,20 @@ static void hostcall_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uin
 	case SG_CALL_SAMPLES:
 		ret = hc_samples(g, vcpu, &c);
 		break;
-	case SG_CALL_HALT:
-		/* KVM keeps the vCPU halted until an interrupt is pending, as after hlt. */
-		ret = vcpu_set_mp_state(vcpu, KVM_MP_STATE_HALTED);
+	case SG_CALL_HALT: {
+		/*
+		 * KVM keeps the vCPU halted until an interrupt is pending, as after hlt; one that
+		 * arrived since the guest's last check is pending already and wakes it at once.
+		 */
+		uint64_t now;
+
+		if (c.a[2] == 1 && memmap_read(&g->vm->mem, c.a[0], &now, sizeof(now))) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = c.a[2] == 1 && now != c.a[1] ? 0 : vcpu_set_mp_state(vcpu, KVM_MP_STATE_HALTED);
 		break;
+	}
 	case SG_CALL_RENDEZVOUS:
 		vm_rendezvous(g->vm, vcpu);
 		ret = 0;

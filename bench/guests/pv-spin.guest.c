@@ -32,6 +32,8 @@ static void pv_lock(unsigned cpu, uint64_t spin, uint64_t *halts)
 		uint64_t seen = atomic_load(&pc->irq_count[KICK_VECTOR]);
 
 		atomic_store(&sleeping[cpu], me + 1);
+		/* Store-load order (Dekker with pv_unlock): x86 may otherwise read owner first. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (atomic_load(&lock.owner) == me) {
 			atomic_store(&sleeping[cpu], 0);
 			return;
@@ -39,7 +41,7 @@ static void pv_lock(unsigned cpu, uint64_t spin, uint64_t *halts)
 		(*halts)++;
 		while (atomic_load(&pc->irq_count[KICK_VECTOR]) == seen &&
 		       atomic_load(&lock.owner) != me)
-			sg_halt();
+			sg_halt_if(&pc->irq_count[KICK_VECTOR], seen);
 		atomic_store(&sleeping[cpu], 0);
 		if (atomic_load(&lock.owner) == me)
 			return;
@@ -51,6 +53,7 @@ static void pv_unlock(uint64_t *kicks)
 	uint32_t next = lock.owner + 1;
 
 	atomic_store(&lock.owner, next);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* see pv_lock */
 	for (unsigned c = 0; c < sg_nr_cpus(); c++) {
 		if (atomic_load(&sleeping[c]) == next + 1) {
 			sg_lapic_send_ipi(sg_boot->apic_ids[c], KICK_VECTOR);

@@ -28,7 +28,7 @@ int guest_main(unsigned cpu)
 
 			atomic_store(&halting, i);
 			while (atomic_load(&pc->irq_count[WAKE_VECTOR]) == seen)
-				sg_halt();
+				sg_halt_if(&pc->irq_count[WAKE_VECTOR], seen);
 			lat[i - 1] = rdtsc() - atomic_load(&sent_tsc);
 			atomic_store(&seq_done, i);
 		}

@@ -81,13 +81,29 @@ static int read_file(const char *path, const char *what, uint64_t max, uint8_t *
 
 /*
  * PVM hosts: guest CPL-0 code runs in KVM's emulator, which cannot execute xsave/xrstor,
- * popcnt, rdrand/rdseed, rd/wr{fs,gs}base or clac/stac. CPUID hides what KVM's CPUID lets us
- * hide (cx16); the rest leaks from the host's CPUID into the guest, so the kernel is also
- * told not to use them. Measured: each of these stopped the Debian kernel in turn.
+ * popcnt, cmpxchg16b, rdrand/rdseed or rd/wr{fs,gs}base, and is ~5000x slower than the CPU.
+ * The pvm-safe CPU model hides those features (core/cpuid.c), but on PVM the guest kernel's
+ * CPUID does not always see strand's table (XSAVE stays visible), so the command line says it
+ * again: noxsave and nosmap (6.1 reads them early and still calls them "unknown" parameters),
+ * nofsgsbase, clearcpuid. Measured on the Debian 6.1 kernel: without noxsave, xrstor stops it;
+ * each of the others stopped it in turn. SIMD beyond SSE2 (ssse3 ... sha_ni) is cleared so the
+ * kernel's crypto library and self-tests take their scalar paths: the emulator cannot run SSE
+ * instructions such as movd to %xmm15 (blake2s). smap is cleared because 6.1 ignores nosmap and
+ * every user access would otherwise be a clac/stac assist. The rest saves emulated time:
+ *   initcall_blacklist  tracing's boot-time work is skipped: a kallsyms lookup for each of
+ *                       ~40,000 ftrace records (weak-function check, 65 s), enum rewriting
+ *                       of every trace event, a tracefs directory per event (minutes);
+ *                       function and event tracing are unavailable in the guest
+ *   nowatchdog          no lockup detector timers (the emulated kernel would trip them)
+ *   hung_task_panic=0, rcupdate.rcu_cpu_stall_suppress=1   slow is not stuck here
  */
-#define PVM_CMDLINE                                                                  \
-	"noxsave nosmap nofsgsbase clearcpuid=popcnt,rdrand,rdseed,cx16 nowatchdog " \
-	"hung_task_panic=0 rcupdate.rcu_cpu_stall_suppress=1"
+#define PVM_CMDLINE                                                                            \
+	"noxsave nosmap nofsgsbase nowatchdog "                                                \
+	"clearcpuid=popcnt,rdrand,rdseed,cx16,smap,ssse3,sse4_1,sse4_2,pclmulqdq,aes,sha_ni "  \
+	"hung_task_panic=0 "                                                                   \
+	"rcupdate.rcu_cpu_stall_suppress=1 "                                                   \
+	"initcall_blacklist=ftrace_check_for_weak_functions,trace_eval_init,event_trace_init," \
+	"init_kprobe_trace"
 
 /* Whether the guest gets the PVM-safe CPU model (--cpu-model, auto: on PVM hosts). */
 static bool pvm_model(const struct machine *m)

@@ -110,7 +110,7 @@ enum sg_call_op {
 	SG_CALL_SAMPLES = 5,	 /* a0 = name, a1 = u64 array, a2 = count, a3 = unit */
 	SG_CALL_RENDEZVOUS = 6,	 /* wait until every live vCPU arrives */
 	SG_CALL_EXIT = 7,	 /* a0 = status: end the whole VM now */
-	SG_CALL_HALT = 8,	 /* wait for an interrupt (int $0x80 faults at CPL 3 on PVM) */
+	SG_CALL_HALT = 8,	 /* wait for an interrupt; a2 = 1: only if *(u64 *)a0 == a1 */
 	SG_CALL_MEM_ADD = 9,	 /* a0 = gpa, a1 = size: hot-add RAM inside the hot-plug window */
 	SG_CALL_MEM_REMOVE = 10, /* a0 = gpa: hot-remove RAM added by MEM_ADD */
 	SG_CALL_NUMA = 11,	 /* a0 = struct sg_numa_info *, a1 = its size: ret = nr_nodes */

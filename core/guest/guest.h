@@ -182,6 +182,13 @@ int sg_numa(struct sg_numa_info *info);
 /* ---- CPL-0 services (work at either CPL) ---- */
 /* Wait for an interrupt: hlt at CPL 0, a host call (SG_CALL_HALT) at CPL 3. */
 void sg_halt(void);
+/*
+ * Halt unless *p no longer equals expect, without losing a wake-up: an interrupt that arrives
+ * after the caller's own check but before the halt (and changes *p in its handler) must not
+ * leave the vCPU asleep. CPL 0: cli, check, sti; hlt. CPL 3: the host checks *p in the same
+ * exit that halts the vCPU (an interrupt that comes meanwhile is pending in KVM and wakes it).
+ */
+void sg_halt_if(const volatile uint64_t *p, uint64_t expect);
 /* Through int $0x80 (not usable on PVM hosts, see sg_halt in lib.c). */
 void sg_wrmsr(uint32_t msr, uint64_t v);
 uint64_t sg_rdmsr(uint32_t msr);

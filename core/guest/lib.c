@@ -106,6 +106,21 @@ void sg_halt(void)
 	hostcall(&c);
 }
 
+void sg_halt_if(const volatile uint64_t *p, uint64_t expect)
+{
+	struct sg_call c = { .op = SG_CALL_HALT, .a = { (uintptr_t)p, expect, 1 } };
+
+	if (sg_boot->cpl == 0) {
+		/* sti's one-instruction shadow: no interrupt between it and hlt. */
+		__asm__ volatile("pushfq; cli" ::: "memory");
+		if (*p == expect)
+			__asm__ volatile("sti; hlt" ::: "memory");
+		__asm__ volatile("popfq" ::: "memory");
+		return;
+	}
+	hostcall(&c);
+}
+
 void sg_wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("int $0x80"

@@ -66,15 +66,7 @@ static const struct guest_case cases[] = {
 	/* Writes a pattern through the disk and reads it back: needs a real image. */
 	{ "memplug", "rounds=1", 0, 1, true, { "--disk", "path=@DISK" }, NULL },
 	{ "mmio-storm", "duration_ms=50", 0, 1, true, { NULL }, NULL },
-	{ "pv-spin",
-	  "duration_ms=60",
-	  0,
-	  1,
-	  true,
-	  { NULL },
-	  "lost wake-up: the waiter checks its kick counter with interrupts on, then halts; a "
-	  "kick in between is consumed and the waiter halts for good (likeliest at CPL 0, "
-	  "where every instruction is emulated)" },
+	{ "pv-spin", "duration_ms=60", 0, 1, true, { NULL }, NULL },
 	{ "smp-spin", "duration_ms=100", 0, 1, true, { NULL }, NULL },
 	{ "spin", "duration_ms=50", 0, 1, true, { NULL }, NULL },
 	{ "stress", "duration_ms=200", 0, 1, true, { "--disk", "path=@DISK" }, NULL },
