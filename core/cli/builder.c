@@ -94,16 +94,22 @@ static int read_file(const char *path, const char *what, uint64_t max, uint8_t *
  *                       ~40,000 ftrace records (weak-function check, 65 s), enum rewriting
  *                       of every trace event, a tracefs directory per event (minutes);
  *                       function and event tracing are unavailable in the guest
+ *                       certificate loading and IMA/EVM (RSA and hashing) are skipped too:
+ *                       module signatures are then not checked (Debian does not enforce them)
+ *   cryptomgr.notests   no crypto self-tests (Diffie-Hellman alone takes minutes emulated)
+ *   mitigations=off     no retpolines and return thunks: every call and return is cheaper
+ *   lsm=capability, audit=0   no security-module hooks on every file operation
  *   nowatchdog          no lockup detector timers (the emulated kernel would trip them)
  *   hung_task_panic=0, rcupdate.rcu_cpu_stall_suppress=1   slow is not stuck here
+ * The guest is a test machine here, not a hardened one: append your own options to override.
  */
 #define PVM_CMDLINE                                                                            \
 	"noxsave nosmap nofsgsbase nowatchdog "                                                \
 	"clearcpuid=popcnt,rdrand,rdseed,cx16,smap,ssse3,sse4_1,sse4_2,pclmulqdq,aes,sha_ni "  \
-	"hung_task_panic=0 "                                                                   \
-	"rcupdate.rcu_cpu_stall_suppress=1 "                                                   \
+	"hung_task_panic=0 rcupdate.rcu_cpu_stall_suppress=1 "                                 \
+	"mitigations=off cryptomgr.notests lsm=capability audit=0 "                            \
 	"initcall_blacklist=ftrace_check_for_weak_functions,trace_eval_init,event_trace_init," \
-	"init_kprobe_trace"
+	"init_kprobe_trace,load_system_certificate_list,init_ima,init_evm"
 
 /* Whether the guest gets the PVM-safe CPU model (--cpu-model, auto: on PVM hosts). */
 static bool pvm_model(const struct machine *m)
@@ -158,18 +164,24 @@ static int load_linux(struct machine *m, struct errbuf *err)
 		ret = bzimage_parse(m->image, m->image_size, &m->bz, err);
 	if (ret)
 		return -EINVAL;
+	/*
+	 * --kernel with --cmdline: the user's line replaces the defaults, but the PVM model's
+	 * options still go first (without them the Debian kernel cannot boot on a PVM host).
+	 */
 	if (c->cmdline && !c->linux_image)
-		ret = snprintf(m->cmdline, sizeof(m->cmdline), "%s", c->cmdline);
+		ret = snprintf(m->cmdline, sizeof(m->cmdline), "%s%s",
+			       pvm_model(m) ? PVM_CMDLINE " " : "", c->cmdline);
 	else
 		ret = snprintf(m->cmdline, sizeof(m->cmdline), "%s%s%s%s", LINUX_DEFAULT_CMDLINE,
 			       pvm_model(m) ? " " PVM_CMDLINE : "", c->cmdline ? " " : "",
 			       c->cmdline ? c->cmdline : "");
-	if (ret >= (int)sizeof(m->cmdline) ||
-	    (!m->is_pvh && strlen(m->cmdline) > m->bz.cmdline_max))
-		return errbuf_set(err, -EINVAL,
-				  "--cmdline: %zu bytes is longer than this kernel accepts (%u)",
-				  strlen(m->cmdline),
-				  m->is_pvh ? (unsigned)sizeof(m->cmdline) - 1 : m->bz.cmdline_max);
+	if (ret >= (int)sizeof(m->cmdline) || (!m->is_pvh && (unsigned)ret > m->bz.cmdline_max))
+		return errbuf_set(
+			err, -EINVAL,
+			"--cmdline: the command line is %d bytes, longer than this kernel "
+			"accepts (%u)",
+			ret, m->is_pvh ? (unsigned)sizeof(m->cmdline) - 1 : m->bz.cmdline_max);
+	log_info("kernel command line: %s", m->cmdline);
 	if (m->initrd_size && m->initrd_size + 64 * MiB > c->mem_bytes)
 		return errbuf_set(
 			err, -EINVAL,

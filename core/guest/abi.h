@@ -96,7 +96,7 @@
 #define SG_SVC_WRMSR	1 /* ecx, edx:eax */
 #define SG_SVC_RDMSR	2 /* ecx -> edx:eax */
 
-#define SG_IMAGE_MAGIC	0x314b4753u /* "SGK1" */
+#define SG_IMAGE_MAGIC	0x314b4753 /* "SGK1" (no suffix: crt0.S uses it) */
 #define SG_ABI_VERSION	1
 #define SG_BOOT_MAGIC	0x544f4f42u /* "BOOT" */
 

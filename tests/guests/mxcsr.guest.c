@@ -10,7 +10,7 @@
 #define MXCSR_RZ      (MXCSR_DEFAULT | 0x6000u) /* round toward zero */
 #define MXCSR_FZ_DAZ  (MXCSR_DEFAULT | 0x8040u)
 
-static uint32_t global_slot;
+static uint32_t global_slot __attribute__((used)); /* named in asm */
 
 static uint32_t st_stack(void)
 {
