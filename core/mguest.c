@@ -536,7 +536,8 @@ static void hostcall_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uin
 			ret = -EFAULT;
 			break;
 		}
-		ret = c.a[2] == 1 && now != c.a[1] ? 0 : vcpu_set_mp_state(vcpu, KVM_MP_STATE_HALTED);
+		ret = c.a[2] == 1 && now != c.a[1] ? 0 :
+						     vcpu_set_mp_state(vcpu, KVM_MP_STATE_HALTED);
 		break;
 	}
 	case SG_CALL_RENDEZVOUS:

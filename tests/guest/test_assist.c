@@ -43,7 +43,8 @@ Test(assist, fwait_completes_and_int3_reaches_the_guest)
 
 	SKIP_WITHOUT_KVM();
 	cr_assert_eq(test_run_strand(&r, NULL, 120, "run", "--guest", "assists:mode=fwait",
-				     "--guest-cpl", "0", "--log-level", "info", NULL), 0);
+				     "--guest-cpl", "0", "--log-level", "info", NULL),
+		     0);
 	cr_expect_eq(r.status, 0, "status %d\n%s\n%s", r.status, r.out, r.err);
 	cr_expect(strstr(r.out, "100 fwait done"), "%s", r.out);
 	if (pvm_host())
@@ -51,7 +52,8 @@ Test(assist, fwait_completes_and_int3_reaches_the_guest)
 	test_run_free(&r);
 
 	cr_assert_eq(test_run_strand(&r, NULL, 120, "run", "--guest", "assists:mode=int3",
-				     "--guest-cpl", "0", "--log-level", "info", NULL), 0);
+				     "--guest-cpl", "0", "--log-level", "info", NULL),
+		     0);
 	cr_expect_eq(r.status, 3, "a guest exception: status %d\n%s", r.status, r.err);
 	cr_expect(strstr(r.err, "#BP breakpoint"), "%s", r.err);
 	cr_expect_null(strstr(r.err, "without reaching"), "%s", r.err);

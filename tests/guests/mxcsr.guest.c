@@ -10,7 +10,12 @@
 #define MXCSR_RZ      (MXCSR_DEFAULT | 0x6000u) /* round toward zero */
 #define MXCSR_FZ_DAZ  (MXCSR_DEFAULT | 0x8040u)
 
-static uint32_t global_slot __attribute__((used)); /* named in asm */
+/*
+ * One RIP-relative slot per vCPU (named in asm, so the offset must be a constant): vCPUs sharing
+ * one slot would race each other between the store and the read-back.
+ */
+#define RIP_SLOTS 4
+static uint32_t global_slot[RIP_SLOTS] __attribute__((used));
 
 static uint32_t st_stack(void)
 {
@@ -37,16 +42,31 @@ static void ld_stack(uint32_t v)
 			 : "memory");
 }
 
-static uint32_t st_rip(void)
+#define RIP_CASE(k, insn)                                                                     \
+	case k:                                                                               \
+		__asm__ volatile(insn " global_slot+%c0(%%rip)" : : "i"(4 * (k)) : "memory"); \
+		break
+
+static uint32_t st_rip(unsigned slot)
 {
-	__asm__ volatile("stmxcsr global_slot(%%rip)" ::: "memory");
-	return global_slot;
+	switch (slot) {
+		RIP_CASE(0, "stmxcsr");
+		RIP_CASE(1, "stmxcsr");
+		RIP_CASE(2, "stmxcsr");
+		RIP_CASE(3, "stmxcsr");
+	}
+	return __atomic_load_n(&global_slot[slot], __ATOMIC_RELAXED);
 }
 
-static void ld_rip(uint32_t v)
+static void ld_rip(unsigned slot, uint32_t v)
 {
-	global_slot = v;
-	__asm__ volatile("ldmxcsr global_slot(%%rip)" ::: "memory");
+	__atomic_store_n(&global_slot[slot], v, __ATOMIC_RELAXED);
+	switch (slot) {
+		RIP_CASE(0, "ldmxcsr");
+		RIP_CASE(1, "ldmxcsr");
+		RIP_CASE(2, "ldmxcsr");
+		RIP_CASE(3, "ldmxcsr");
+	}
 }
 
 static uint32_t st_reg(void)
@@ -81,16 +101,18 @@ int guest_main(unsigned cpu)
 	static const uint32_t values[] = { MXCSR_RZ, MXCSR_FZ_DAZ, MXCSR_DEFAULT };
 
 	uint32_t first = st_stack();
+	unsigned slot = cpu % RIP_SLOTS;
 
 	if (first != MXCSR_DEFAULT)
 		sg_printf("mxcsr: vcpu%u starts with MXCSR 0x%x\n", cpu, first);
 	GUEST_ASSERT_MSG(first == MXCSR_DEFAULT, "MXCSR does not start at its reset value");
+	GUEST_ASSERT_MSG(cpu < RIP_SLOTS, "run mxcsr with at most 4 vCPUs");
 	for (unsigned i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		uint32_t v = values[i];
 
 		ld_stack(v);
-		GUEST_ASSERT_MSG(st_rip() == v, "stack load / RIP-relative store");
-		ld_rip(MXCSR_DEFAULT);
+		GUEST_ASSERT_MSG(st_rip(slot) == v, "stack load / RIP-relative store");
+		ld_rip(slot, MXCSR_DEFAULT);
 		GUEST_ASSERT_MSG(st_reg() == MXCSR_DEFAULT, "RIP-relative load / register store");
 		ld_reg_index(v);
 		GUEST_ASSERT_MSG(st_gs() == v, "base+index load / GS-relative store");

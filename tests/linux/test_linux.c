@@ -19,21 +19,21 @@ static const char *image_dir(void)
 	const char *d = getenv("STRAND_LINUX_DIR");
 
 	if (!d) {
-		snprintf(dir, sizeof(dir), "%s/linux", getenv("STRAND_BUILD") ? getenv("STRAND_BUILD")
-									      : "build");
+		snprintf(dir, sizeof(dir), "%s/linux",
+			 getenv("STRAND_BUILD") ? getenv("STRAND_BUILD") : "build");
 		d = dir;
 	}
 	return d;
 }
 
-#define SKIP_WITHOUT_IMAGE()                                                                       \
-	do {                                                                                       \
-		char p_[600];                                                                      \
-		SKIP_WITHOUT_KVM();                                                                \
-		snprintf(p_, sizeof(p_), "%s/vmlinux", image_dir());                               \
-		if (access(p_, R_OK))                                                              \
-			cr_skip_test("no Linux image in %s (tests/linux/build-image.sh)",           \
-				     image_dir());                                                 \
+#define SKIP_WITHOUT_IMAGE()                                                              \
+	do {                                                                              \
+		char p_[600];                                                             \
+		SKIP_WITHOUT_KVM();                                                       \
+		snprintf(p_, sizeof(p_), "%s/vmlinux", image_dir());                      \
+		if (access(p_, R_OK))                                                     \
+			cr_skip_test("no Linux image in %s (tests/linux/build-image.sh)", \
+				     image_dir());                                        \
 	} while (0)
 
 static void boot(struct run_result *r, const char *vcpus, const char *cmd, const char *in)
@@ -63,8 +63,8 @@ Test(linux_boot, nproc_matches_vcpus, .timeout = 3600)
 		cr_expect(strstr(r.out, want) || strstr(r.out, want + 0),
 			  "%s vCPUs: nproc did not print %s\n%s", counts[i], counts[i], r.out);
 		cr_expect(strstr(r.out, "STRAND-EXIT 0"), "no exit status\n%s", r.out);
-		cr_expect_eq(r.status, 0, "poweroff -f should end strand with 0, got %d\n%s", r.status,
-			     r.err);
+		cr_expect_eq(r.status, 0, "poweroff -f should end strand with 0, got %d\n%s",
+			     r.status, r.err);
 		test_run_free(&r);
 	}
 }
