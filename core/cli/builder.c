@@ -98,17 +98,20 @@ static int read_file(const char *path, const char *what, uint64_t max, uint8_t *
  *                       module signatures are then not checked (Debian does not enforce them)
  *   cryptomgr.notests   no crypto self-tests (Diffie-Hellman alone takes minutes emulated)
  *   mitigations=off     no retpolines and return thunks: every call and return is cheaper
+ *   init_on_alloc=0     Debian zeroes every allocated page by default: 4096 emulated
+ *                       iterations of rep stosb per page
+ *   tsc=reliable        no clocksource watchdog timer comparing clocks every half second
  *   lsm=capability, audit=0   no security-module hooks on every file operation
  *   nowatchdog          no lockup detector timers (the emulated kernel would trip them)
  *   hung_task_panic=0, rcupdate.rcu_cpu_stall_suppress=1   slow is not stuck here
  * The guest is a test machine here, not a hardened one: append your own options to override.
  */
-#define PVM_CMDLINE                                                                            \
-	"noxsave nosmap nofsgsbase nowatchdog "                                                \
-	"clearcpuid=popcnt,rdrand,rdseed,cx16,smap,ssse3,sse4_1,sse4_2,pclmulqdq,aes,sha_ni "  \
-	"hung_task_panic=0 rcupdate.rcu_cpu_stall_suppress=1 "                                 \
-	"mitigations=off cryptomgr.notests lsm=capability audit=0 "                            \
-	"initcall_blacklist=ftrace_check_for_weak_functions,trace_eval_init,event_trace_init," \
+#define PVM_CMDLINE                                                                              \
+	"noxsave nosmap nofsgsbase nowatchdog "                                                  \
+	"clearcpuid=popcnt,rdrand,rdseed,cx16,smap,ssse3,sse4_1,sse4_2,pclmulqdq,aes,sha_ni "    \
+	"hung_task_panic=0 rcupdate.rcu_cpu_stall_suppress=1 "                                   \
+	"mitigations=off init_on_alloc=0 tsc=reliable cryptomgr.notests lsm=capability audit=0 " \
+	"initcall_blacklist=ftrace_check_for_weak_functions,trace_eval_init,event_trace_init,"   \
 	"init_kprobe_trace,load_system_certificate_list,init_ima,init_evm"
 
 /* Whether the guest gets the PVM-safe CPU model (--cpu-model, auto: on PVM hosts). */
