@@ -124,11 +124,59 @@ static bool pvm_model(const struct machine *m)
 	return strcmp(model, "auto") == 0 && kvm_detect_kind() == KVM_KIND_PVM;
 }
 
+/*
+ * The initrd: the archives back to back, each starting 4-byte aligned with zeros between them
+ * (the kernel skips zero padding between archives and wants a cpio header 4-byte aligned), so
+ * Linux unpacks them in order into one rootfs, later files replacing earlier ones.
+ */
+static int load_initrds(struct machine *m, const char *const *paths, unsigned n, struct errbuf *err)
+{
+	uint8_t *all = NULL;
+	size_t total = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *buf, *grown;
+		size_t size, at = ALIGN_UP(total, 4);
+		int ret = read_file(paths[i], "--initrd", 2 * GiB, &buf, &size, err);
+
+		if (ret) {
+			free(all);
+			return ret;
+		}
+		if (at + size > 2 * GiB) {
+			free(buf);
+			free(all);
+			return errbuf_set(err, -EINVAL,
+					  "--initrd: the archives add up to more than 2 GiB");
+		}
+		if (n == 1) { /* the common case: no copy */
+			m->initrd = buf;
+			m->initrd_size = size;
+			return 0;
+		}
+		grown = realloc(all, at + size);
+		if (!grown) {
+			free(buf);
+			free(all);
+			return -ENOMEM;
+		}
+		all = grown;
+		memset(all + total, 0, at - total);
+		memcpy(all + at, buf, size);
+		total = at + size;
+		free(buf);
+	}
+	m->initrd = all;
+	m->initrd_size = total;
+	return 0;
+}
+
 static int load_linux(struct machine *m, struct errbuf *err)
 {
 	const struct machine_config *c = &m->cfg;
 	char kpath[1024], ipath[1024];
-	const char *kernel = c->kernel, *initrd = c->initrd;
+	const char *kernel = c->kernel, *initrd[CONFIG_MAX_INITRDS + 1];
+	unsigned ninitrd = 0;
 	int ret;
 
 	if (c->linux_image) {
@@ -145,8 +193,10 @@ static int load_linux(struct machine *m, struct errbuf *err)
 					  "tests/linux/build-image.sh %s)",
 					  dir, dir);
 		kernel = kpath;
-		initrd = ipath;
+		initrd[ninitrd++] = ipath;
 	}
+	for (unsigned i = 0; i < c->ninitrd; i++)
+		initrd[ninitrd++] = c->initrd[i];
 	snprintf(m->kernel_path, sizeof(m->kernel_path), "%s", kernel);
 	kernel = m->kernel_path;
 	ret = read_file(kernel, "--kernel", 512 * MiB, &m->image, &m->image_size, err);
@@ -154,11 +204,9 @@ static int load_linux(struct machine *m, struct errbuf *err)
 		return ret;
 	m->image_owned = true;
 	m->image_name = kernel;
-	if (initrd) {
-		ret = read_file(initrd, "--initrd", 2 * GiB, &m->initrd, &m->initrd_size, err);
-		if (ret)
-			return ret;
-	}
+	ret = load_initrds(m, initrd, ninitrd, err);
+	if (ret)
+		return ret;
 	/* A vmlinux ELF is entered through its PVH note; anything else must be a bzImage. */
 	m->is_pvh = m->image_size >= 4 && memcmp(m->image, "\177ELF", 4) == 0;
 	if (m->is_pvh)

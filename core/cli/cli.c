@@ -45,7 +45,8 @@ void cli_usage_run(void)
 	       "                         CS:IP 1000:0000 (kvmtool's convention)\n"
 	       "  --kernel FILE          a Linux bzImage, or an uncompressed vmlinux with a PVH\n"
 	       "                         note (entered without self-decompression)\n"
-	       "  --initrd FILE          initramfs for --kernel\n"
+	       "  --initrd FILE          initramfs for --kernel; repeat to add archives (with --linux:\n"
+	       "                         added after the image's own, e.g. its programs.img)\n"
 	       "  --cmdline STR          kernel command line (replaces the default with --kernel,\n"
 	       "                         is appended to it with --linux; strand.cmd=CMD runs CMD)\n"
 	       "  --linux                boot the project's Debian image (tests/linux/build-image.sh)\n"
@@ -586,7 +587,10 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 			guest_opts++;
 			break;
 		case OPT_INITRD:
-			cfg->initrd = a;
+			if (cfg->ninitrd == CONFIG_MAX_INITRDS)
+				return errbuf_set(err, -EINVAL, "--initrd: at most %d archives",
+						  CONFIG_MAX_INITRDS);
+			cfg->initrd[cfg->ninitrd++] = a;
 			break;
 		case OPT_CMDLINE:
 			cfg->cmdline = a;
@@ -711,12 +715,8 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 		return errbuf_set(err, -EINVAL,
 				  "choose one guest: --guest, --guest-file, --flat, "
 				  "--kernel or --linux, not several");
-	if (cfg->kind != GUEST_LINUX && (cfg->initrd || cfg->cmdline))
+	if (cfg->kind != GUEST_LINUX && (cfg->ninitrd || cfg->cmdline))
 		return errbuf_set(err, -EINVAL, "--initrd and --cmdline need --kernel or --linux");
-	if (cfg->linux_image && cfg->initrd)
-		return errbuf_set(err, -EINVAL,
-				  "--linux brings its own initramfs; use --kernel "
-				  "with --initrd for another one");
 	if (cfg->kind == GUEST_FLAT && cfg->guest_args)
 		return errbuf_set(err, -EINVAL, "--flat takes no program arguments");
 	if (cfg->guest_args && strlen(cfg->guest_args) >= SG_ARGS_MAX)

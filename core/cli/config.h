@@ -25,6 +25,7 @@ enum guest_kind {
 
 #define CONFIG_DEFAULT_MEM (256ULL << 20)
 #define CONFIG_MAX_DISKS   8
+#define CONFIG_MAX_INITRDS 8
 #define CONFIG_MIN_MEM	   (4ULL << 20)
 
 struct machine_config {
@@ -53,7 +54,12 @@ struct machine_config {
 	const char *vconsole;		     /* --virtio-console file=PATH|socket=PATH */
 	const char *map_churn;		     /* --map-churn HZ[,target=mmio|ram] */
 	const char *kernel;		     /* bzImage or vmlinux (PVH) */
-	const char *initrd;
+	/*
+	 * --initrd, repeatable: the archives are concatenated (each padded to 4 bytes) into one
+	 * initrd, which the kernel unpacks in order; --linux puts its own initramfs first.
+	 */
+	const char *initrd[CONFIG_MAX_INITRDS];
+	unsigned ninitrd;
 	const char *cmdline;   /* --kernel: replaces the default; --linux: appended */
 	bool linux_image;      /* --linux: the project's image */
 	const char *linux_dir; /* where --linux finds it */

@@ -2,7 +2,9 @@
 # build-image.sh - strand's Linux guest image, built from Debian's archive only:
 #   vmlinuz         the kernel of linux-image-cloud-amd64 (bzImage, x86 boot protocol)
 #   vmlinux         the same kernel uncompressed (ELF with the PVH entry note), for PVH entry
-#   initramfs.img   busybox-static, the virtio modules, /init (see below), the programs in PROGRAMS
+#   initramfs.img   busybox-static, the virtio modules, /init (see below)
+#   programs.img    the programs in PROGRAMS (fio, e2fsprogs) with their libraries: a second
+#                   archive, added with `strand run --linux --initrd OUTDIR/programs.img`
 #   config          the kernel's .config;  kernel-release;  manifest.txt (versions, contents)
 #
 # Usage: tests/linux/build-image.sh [OUTDIR]            (default: build/linux)
@@ -10,6 +12,7 @@
 #   STRAND_KERNEL_PKG        kernel package (default: what linux-image-cloud-amd64 depends on)
 #   STRAND_IMAGE_COMPRESS    initramfs compression: gzip (default), zstd or none
 #   STRAND_IMAGE_PROGRAMS    more programs, entries as in PROGRAMS separated by ';'
+#   STRAND_IMAGE_NO_PROGRAMS=1  only those, not PROGRAMS (no programs.img when none is left)
 #
 # Runs as root on Debian 12 with only Debian's archive reachable (apt-get download, dpkg-deb -x:
 # nothing is installed, the host's /boot is never touched). Idempotent: packages are cached in
@@ -24,9 +27,16 @@ set -euo pipefail
 # Programs copied into the image, one entry each: "<debian package> <path> [<path>...]".
 # An ELF path is copied with the shared libraries ldd finds (from the host, or from the
 # package's library dependencies, downloaded and unpacked); any other path (data file,
-# directory) is copied as it is. Example: "fio /usr/bin/fio".
+# directory) is copied as it is. They go into programs.img, not initramfs.img: fio's library
+# closure (Ceph, RDMA, GlusterFS clients) is ~85 MB, which the minimal image should not carry
+# where every byte the guest kernel unpacks is emulated (PVM hosts, docs/linux.md).
 PROGRAMS=(
+	"fio /usr/bin/fio"
+	"e2fsprogs /sbin/mke2fs /sbin/mkfs.ext4 /sbin/e2fsck"
 )
+if [ "${STRAND_IMAGE_NO_PROGRAMS:-0}" = 1 ]; then
+	PROGRAMS=()
+fi
 
 # Virtio drivers (modules in Debian's cloud kernel), loaded by /init with their dependencies
 # first. Names as modinfo spells them ('-' and '_' are the same); absent ones are skipped.
@@ -308,6 +318,11 @@ copy_with_libs() { # unpacked root, path in it, library search path
 	done
 }
 
+# Programs are copied into their own tree (copy_with_libs writes under $ROOT).
+BASE_ROOT=$ROOT
+ROOT=$WORK/programs
+rm -rf "$ROOT"
+mkdir -p "$ROOT"
 ALL_PROGRAMS=("${PROGRAMS[@]}")
 if [ -n "${STRAND_IMAGE_PROGRAMS:-}" ]; then
 	IFS=';' read -r -a extra <<<"$STRAND_IMAGE_PROGRAMS"
@@ -346,6 +361,7 @@ for entry in "${ALL_PROGRAMS[@]}"; do
 	done
 done
 
+ROOT=$BASE_ROOT
 echo strand >"$ROOT/etc/hostname"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
 echo 'root:x:0:' >"$ROOT/etc/group"
@@ -434,6 +450,21 @@ none) cp "$WORK/initramfs.cpio" "$OUT/initramfs.img.tmp" ;;
 esac
 publish "$OUT/initramfs.img.tmp" "$OUT/initramfs.img"
 
+# The programs' archive: its own cpio, the same compression; none without programs.
+if ((${#PROGRAM_LIST[@]})); then
+	find "$WORK/programs" -exec touch -h -d @0 {} +
+	(cd "$WORK/programs" && find . -mindepth 1 | LC_ALL=C sort | sed 's|^\./||' |
+		"$BB" cpio -o -H newc -R 0:0 2>/dev/null) >"$WORK/programs.cpio"
+	case $COMPRESS in
+	gzip) gzip -nc "$WORK/programs.cpio" >"$OUT/programs.img.tmp" ;;
+	zstd) zstd -19 -qc "$WORK/programs.cpio" >"$OUT/programs.img.tmp" ;;
+	none) cp "$WORK/programs.cpio" "$OUT/programs.img.tmp" ;;
+	esac
+	publish "$OUT/programs.img.tmp" "$OUT/programs.img"
+else
+	rm -f "$OUT/programs.img"
+fi
+
 {
 	echo "kernel-package: $KPKG $(candidate "$KPKG")"
 	echo "kernel-release: $KVER"
@@ -441,7 +472,8 @@ publish "$OUT/initramfs.img.tmp" "$OUT/initramfs.img"
 	echo "initramfs-compression: $COMPRESS"
 	echo "modules (load order): ${ORDER[*]}"
 	for p in "${PROGRAM_LIST[@]}"; do echo "program: $p"; done
-	for f in vmlinuz vmlinux initramfs.img; do
+	for f in vmlinuz vmlinux initramfs.img programs.img; do
+		[ -f "$OUT/$f" ] || continue
 		echo "file: $f $(stat -c %s "$OUT/$f") bytes sha256 $(sha256sum "$OUT/$f" | cut -d' ' -f1)"
 	done
 } >"$OUT/manifest.txt.tmp"
