@@ -90,7 +90,7 @@ if [ "$qemu" = 1 ]; then
            --cmdline "$cmdline" 2>&1 | sed -n 's/.*kernel command line: //p' | head -1)
   log=$logdir/qemu.log
   res=$(time_boot "$log" timeout -s KILL "$timeout" qemu-system-x86_64 -M microvm,acpi=on \
-          -enable-kvm -cpu host -smp "$vcpus" -m "$memory" -nodefaults -no-user-config \
+          -enable-kvm -cpu host,-arch-capabilities -smp "$vcpus" -m "$memory" -nodefaults -no-user-config \
           -nographic -serial stdio -kernel "$dir/vmlinuz" -initrd "$dir/initramfs.img" \
           -append "$qcmd" -no-reboot)
   read -r r e s <<<"$res"

@@ -5,8 +5,9 @@
  * checks that it is gone (reads all-ones). With hostile=1, vCPU 0 removes the region while
  * vCPU 1's requests into it may still be in flight: strand must neither crash nor free the
  * memory under the device (the requests fail or complete; the guest resets the device).
- * Arguments: rounds (20), size_mb (8), ios (requests per batch, at most 21), hostile (0). Needs --disk for I/O
- * (without one, only vCPU 0's add/remove runs).
+ * Arguments: rounds (20), size_mb (8), ios (requests per batch, at most 21), hostile (0).
+ * Needs --disk for I/O (without one, only vCPU 0's add/remove runs), backed by a file: the
+ * writes are read back and compared, and a null disk discards writes, so it fails there.
  */
 #include "core/guest/virtio.h"
 

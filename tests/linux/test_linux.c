@@ -2,10 +2,12 @@
  * test_linux.c - the real Linux guest (suite `linux`): Debian's cloud kernel with the project's
  * initramfs boots with 1 and 2 vCPUs, `nproc` inside equals --vcpus, a command's output and exit
  * status come back, a shell driven through a pipe works, `poweroff -f` ends strand with status
- * 0 and `reboot -f` with status 0 (documented). Needs /dev/kvm and the image
+ * 0 and `reboot -f` with status 0 (documented); ext4 made on a virtio disk survives a reboot
+ * and the host's e2fsck. Needs /dev/kvm and the image
  * (tests/linux/build-image.sh; STRAND_LINUX_DIR). On PVM hosts each boot takes minutes.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +86,60 @@ Test(linux_boot, command_status_and_shell_through_a_pipe, .timeout = 3600)
 	cr_expect(strstr(r.out, "piped-42"), "%s", r.out);
 	cr_expect_eq(r.status, 0, "reboot -f should end strand with 0, got %d", r.status);
 	test_run_free(&r);
+}
+
+/*
+ * ext4 on a virtio disk across two boots (needs programs.img for mkfs.ext4): the first boot
+ * makes the file system, writes three files and their checksums, syncs and unmounts; the
+ * second verifies them; the host then checks the image with e2fsck -fn and reads a file back
+ * with debugfs.
+ */
+Test(linux_boot, ext4_on_virtio_blk_survives_a_reboot, .timeout = 7200)
+{
+	char img[64], disk[128], programs[600], cmd[128];
+	struct run_result r;
+	int fd;
+
+	SKIP_WITHOUT_IMAGE();
+	snprintf(programs, sizeof(programs), "%s/programs.img", image_dir());
+	if (access(programs, R_OK))
+		cr_skip_test("no %s (tests/linux/build-image.sh builds it)", programs);
+	cr_assert_eq(test_tmpfile(img, sizeof(img), "", 0), 0);
+	fd = open(img, O_WRONLY);
+	cr_assert(fd >= 0 && ftruncate(fd, 64 << 20) == 0);
+	close(fd);
+	snprintf(disk, sizeof(disk), "path=%s", img);
+
+	cr_assert_eq(
+		test_run_strand(&r, NULL, 3600, "run", "--linux", "--linux-dir", image_dir(),
+				"--initrd", programs, "--disk", disk, "--memory", "512M",
+				"--timeout", "3500s", "--cmdline",
+				"strand.cmd=\"mkfs.ext4 -q -F /dev/vda && mount /dev/vda /mnt && "
+				"for i in 1 2 3; do head -c 65536 /dev/urandom >/mnt/f$i; done "
+				"&& cd /mnt && md5sum f1 f2 f3 >sums && cd / && sync && "
+				"umount /mnt && echo written\"",
+				NULL),
+		0);
+	cr_expect(strstr(r.out, "written"), "first boot did not write\n%s\n%s", r.out, r.err);
+	cr_expect(strstr(r.out, "STRAND-EXIT 0"), "%s", r.out);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	test_run_free(&r);
+
+	cr_assert_eq(test_run_strand(
+			     &r, NULL, 3600, "run", "--linux", "--linux-dir", image_dir(), "--disk",
+			     disk, "--memory", "256M", "--timeout", "3500s", "--cmdline",
+			     "strand.cmd=\"mount /dev/vda /mnt && cd /mnt && md5sum -c sums\"",
+			     NULL),
+		     0);
+	cr_expect(strstr(r.out, "f1: OK") && strstr(r.out, "f2: OK") && strstr(r.out, "f3: OK"),
+		  "second boot did not verify\n%s\n%s", r.out, r.err);
+	cr_expect(strstr(r.out, "STRAND-EXIT 0"), "%s", r.out);
+	test_run_free(&r);
+
+	snprintf(cmd, sizeof(cmd), "e2fsck -fn %s >/dev/null 2>&1", img);
+	cr_expect_eq(system(cmd), 0, "e2fsck -fn found problems in %s", img);
+	snprintf(cmd, sizeof(cmd), "debugfs -R 'cat /f2' %s 2>/dev/null | wc -c | grep -qx 65536",
+		 img);
+	cr_expect_eq(system(cmd), 0, "debugfs could not read /f2 back from %s", img);
+	unlink(img);
 }
