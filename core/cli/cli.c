@@ -98,7 +98,7 @@ void cli_usage_run(void)
 	       "1 a guest assertion failed; 2 bad usage or input; 3 the guest crashed (exception,\n"
 	       "triple fault, emulation failure); 4 host error; 124 timeout; 128+N signal N.\n"
 	       "Signals: SIGUSR1 pauses every VM, SIGUSR2 resumes; SIGQUIT prints every vCPU's\n"
-	       "registers and carries on; SIGINT and SIGTERM stop.\n");
+	       "registers and carries on; SIGINT and SIGTERM stop (a second one exits at once).\n");
 }
 
 int cli_parse_vcpus(const char *s, struct machine_config *cfg, struct errbuf *err)

@@ -4,6 +4,7 @@
  * strategy, run until every VM stopped, report. Main thread.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "core/mguest.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "devices/chardev.h"
 #include "iothreads/ioloop.h"
 #include "sched/place.h"
 #include "sched/strategy.h"
@@ -74,6 +76,39 @@ static void on_vm_stop(void *opaque, uint32_t events)
 		ioloop_stop(r->loop);
 }
 
+/*
+ * After the first SIGINT/SIGTERM the main thread waits for every vCPU to leave KVM_RUN; a vCPU
+ * stuck in the kernel (a long emulation on PVM, a wedged host) would make that wait endless,
+ * with further signals queued unread in the signalfd. So the first one arms a plain handler:
+ * a second SIGINT/SIGTERM restores the terminal and ends the process at once.
+ */
+static void on_second_signal(int sig)
+{
+	static const char msg[] = "strand: second signal: exiting without waiting for the VMs\n";
+
+	chardev_restore_tty();
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing more to do in a signal handler */
+	}
+	_exit(128 + sig);
+}
+
+static void arm_second_signal(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_second_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static void on_signal(void *opaque, uint32_t events)
 {
 	struct run *r = opaque;
@@ -116,6 +151,7 @@ static void on_signal(void *opaque, uint32_t events)
 	}
 	log_info("signal %u: stopping", si.ssi_signo);
 	stop_all(r, VM_STOP_SIGNAL, 128 + (int)si.ssi_signo);
+	arm_second_signal();
 }
 
 static void on_timeout(void *opaque)
