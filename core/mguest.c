@@ -42,6 +42,7 @@ _Static_assert(SG_TSS_LIMIT + 1 <= SG_TSS_AREA_SIZE, "TSS area too small");
 #define CR4_PAE	       (1ULL << 5)
 #define CR4_OSFXSR     (1ULL << 9)
 #define CR4_OSXMMEXCPT (1ULL << 10)
+#define EFER_SCE       (1ULL << 0)
 #define EFER_LME       (1ULL << 8)
 #define EFER_LMA       (1ULL << 10)
 #define EFER_NXE       (1ULL << 11)
@@ -179,6 +180,9 @@ static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, uint8_t dpl, 
 
 /* KVM's steal-time MSR (MSR_KVM_STEAL_TIME) and its CPUID bit (KVM_FEATURE_STEAL_TIME). */
 #define MSR_KVM_STEAL_TIME_NUM	   0x4b564d03
+#define MSR_STAR_NUM		   0xc0000081
+#define MSR_LSTAR_NUM		   0xc0000082
+#define MSR_SFMASK_NUM		   0xc0000084
 #define KVM_FEATURE_STEAL_TIME_BIT 5
 
 static int setup_vcpu(struct vm *vm, struct vcpu *vcpu, const struct sg_image_hdr *hdr,
@@ -230,7 +234,7 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu, const struct sg_image_hd
 	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	s.cr3 = SG_PT_GPA;
 	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	s.efer = EFER_LME | EFER_LMA | EFER_NXE;
+	s.efer = EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE;
 	ret = vcpu_set_sregs(vcpu, &s);
 	if (ret)
 		return ret;
@@ -248,6 +252,21 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu, const struct sg_image_hd
 	ret = vcpu_reset_msrs(vcpu);
 	if (ret < 0)
 		return ret;
+	{
+		/*
+		 * SYSCALL: kernel CS from STAR[47:32], entry right after the interrupt stubs
+		 * (crt0.S sg_syscall_entry), IF/TF/DF masked.
+		 */
+		struct kvm_msr_entry e[] = {
+			{ .index = MSR_STAR_NUM, .data = (uint64_t)SG_SEL_KCODE << 32 },
+			{ .index = MSR_LSTAR_NUM,
+			  .data = hdr->isr_base + 256ULL * hdr->isr_stride },
+			{ .index = MSR_SFMASK_NUM, .data = 0x700 },
+		};
+
+		if (vcpu_set_msrs_tolerant(vcpu, e, 3) > 0)
+			log_debug("vcpu%u: a SYSCALL MSR was refused", vcpu->index);
+	}
 	if (steal) {
 		/* Register the steal-time record for the guest (its kernel would do it itself). */
 		struct kvm_msr_entry e = { .index = MSR_KVM_STEAL_TIME_NUM,

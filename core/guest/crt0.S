@@ -44,6 +44,24 @@ sg_isr_table:
 	vec = vec + 1
 	.endr
 
+/*
+ * SYSCALL entry (LSTAR: right after the 256 stubs). Micro-guests use it as a probe of the CPU's
+ * syscall path: it returns with rax = the CS it ran with, through iretq since the kit's GDT
+ * does not have SYSRET's layout. SYSCALL left rcx = return rip, r11 = rflags, and the stack is
+ * still the caller's.
+ */
+	.align 16
+	.globl sg_syscall_entry
+sg_syscall_entry:
+	mov %rsp, %r10
+	pushq $SG_SEL_UDATA
+	push %r10
+	push %r11
+	pushq $SG_SEL_UCODE
+	push %rcx
+	mov %cs, %eax
+	iretq
+
 	.align 16
 sg_isr_common:
 	cmpq $32, (%rsp)
