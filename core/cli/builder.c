@@ -238,6 +238,13 @@ static int load_linux(struct machine *m, struct errbuf *err)
 			err, -EINVAL,
 			"--initrd: %zu bytes do not fit in %llu MiB of guest RAM with a kernel",
 			m->initrd_size, (unsigned long long)(c->mem_bytes >> 20));
+	if (kvm_detect_kind() == KVM_KIND_PVM)
+		log_warn(
+			"this KVM is PVM: the guest kernel runs in KVM's instruction emulator "
+			"(about 12 minutes to reach user space), and on the kvm_pvm measured so far "
+			"user-mode system calls never reach a non-PVM kernel (SYSCALL lands at "
+			"LSTAR still in user mode, INT 0x80 raises #UD), so /init dies at its first "
+			"one: docs/linux.md, 'Linux on PVM hosts'");
 	return 0;
 }
 
