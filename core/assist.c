@@ -185,17 +185,20 @@ static bool insn_bytes(const struct exit_info *x, const uint8_t **bytes, size_t 
 	return *n > 0;
 }
 
-/* Inject #GP(0) (a fault: RIP stays on the instruction). */
-static bool inject_gp0(struct vcpu *vcpu)
+/*
+ * Inject exception `nr` (with an error code when has_err). The event must reach KVM_RUN
+ * untouched: nothing may save or restore vCPU state after this.
+ */
+static bool inject_exception(struct vcpu *vcpu, uint8_t nr, bool has_err, uint32_t err)
 {
 	struct kvm_vcpu_events ev;
 
 	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return false;
 	ev.exception.injected = 1;
-	ev.exception.nr = 13;
-	ev.exception.has_error_code = 1;
-	ev.exception.error_code = 0;
+	ev.exception.nr = nr;
+	ev.exception.has_error_code = has_err;
+	ev.exception.error_code = err;
 	ev.flags &= ~(__u32)KVM_VCPUEVENT_VALID_PAYLOAD;
 	return ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
 }
@@ -231,14 +234,14 @@ static int mxcsr_access(struct vcpu *vcpu, const struct assist_insn *in, const s
 	if (memmap_read(&vcpu->vm->mem, tr.physical_address, &v, sizeof(v)))
 		return -1;
 	if (v & ~ASSIST_MXCSR_MASK)
-		return inject_gp0(vcpu) ? 0 : -1; /* reserved bits: #GP(0), as the CPU does */
+		/* reserved bits: #GP(0), a fault (RIP stays), as the CPU does */
+		return inject_exception(vcpu, 13, true, 0) ? 0 : -1;
 	return vcpu_set_mxcsr(vcpu, v) ? -1 : 1;
 }
 
 bool assist_handle(void *opaque, struct vcpu *vcpu, const struct exit_info *x)
 {
 	struct assist_stats *st = opaque;
-	struct kvm_vcpu_events ev;
 	struct assist_insn in;
 	struct kvm_regs r;
 	const uint8_t *bytes;
@@ -267,18 +270,8 @@ bool assist_handle(void *opaque, struct vcpu *vcpu, const struct exit_info *x)
 	}
 	r.rip += in.len;
 	if (in.kind == ASSIST_INT3) {
-		/*
-		 * #BP is a trap: the handler sees RIP after the int3. The injected event must
-		 * reach KVM_RUN untouched: nothing may save or restore vCPU state in between.
-		 */
-		if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-			return false;
-		ev.exception.injected = 1;
-		ev.exception.nr = 3;
-		ev.exception.has_error_code = 0;
-		ev.exception.error_code = 0;
-		ev.flags &= ~(__u32)KVM_VCPUEVENT_VALID_PAYLOAD;
-		if (vcpu_set_regs(vcpu, &r) || ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		/* #BP is a trap: the handler sees RIP after the int3 (registers first). */
+		if (vcpu_set_regs(vcpu, &r) || !inject_exception(vcpu, 3, false, 0))
 			return false;
 	} else {
 		if (in.kind == ASSIST_CLAC)

@@ -437,30 +437,30 @@ newc_entry() { # name, mode (octal), rdevmajor, rdevminor
 } >"$WORK/console.cpio"
 size=$(stat -c %s "$WORK/console.cpio")
 head -c $(((512 - size % 512) % 512)) /dev/zero >>"$WORK/console.cpio"
-# Fixed mtimes and a sorted order (busybox cpio still records inode numbers, so the bytes
-# differ from run to run; the contents do not).
-find "$ROOT" -exec touch -h -d @0 {} +
-(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort | sed 's|^\./||' |
-	"$BB" cpio -o -H newc -R 0:0 2>/dev/null) >"$WORK/tree.cpio"
+# A tree as a newc cpio, with fixed mtimes and a sorted order (busybox cpio still records
+# inode numbers, so the bytes differ from run to run; the contents do not).
+tree_cpio() { # tree, output
+	find "$1" -exec touch -h -d @0 {} +
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | sed 's|^\./||' |
+		"$BB" cpio -o -H newc -R 0:0 2>/dev/null) >"$2"
+}
+# An archive compressed as asked, published as OUT/NAME.
+compress_publish() { # cpio, name
+	case $COMPRESS in
+	gzip) gzip -nc "$1" >"$OUT/$2.tmp" ;;
+	zstd) zstd -19 -qc "$1" >"$OUT/$2.tmp" ;;
+	none) cp "$1" "$OUT/$2.tmp" ;;
+	esac
+	publish "$OUT/$2.tmp" "$OUT/$2"
+}
+tree_cpio "$ROOT" "$WORK/tree.cpio"
 cat "$WORK/console.cpio" "$WORK/tree.cpio" >"$WORK/initramfs.cpio"
-case $COMPRESS in
-gzip) gzip -nc "$WORK/initramfs.cpio" >"$OUT/initramfs.img.tmp" ;;
-zstd) zstd -19 -qc "$WORK/initramfs.cpio" >"$OUT/initramfs.img.tmp" ;;
-none) cp "$WORK/initramfs.cpio" "$OUT/initramfs.img.tmp" ;;
-esac
-publish "$OUT/initramfs.img.tmp" "$OUT/initramfs.img"
+compress_publish "$WORK/initramfs.cpio" initramfs.img
 
 # The programs' archive: its own cpio, the same compression; none without programs.
 if ((${#PROGRAM_LIST[@]})); then
-	find "$WORK/programs" -exec touch -h -d @0 {} +
-	(cd "$WORK/programs" && find . -mindepth 1 | LC_ALL=C sort | sed 's|^\./||' |
-		"$BB" cpio -o -H newc -R 0:0 2>/dev/null) >"$WORK/programs.cpio"
-	case $COMPRESS in
-	gzip) gzip -nc "$WORK/programs.cpio" >"$OUT/programs.img.tmp" ;;
-	zstd) zstd -19 -qc "$WORK/programs.cpio" >"$OUT/programs.img.tmp" ;;
-	none) cp "$WORK/programs.cpio" "$OUT/programs.img.tmp" ;;
-	esac
-	publish "$OUT/programs.img.tmp" "$OUT/programs.img"
+	tree_cpio "$WORK/programs" "$WORK/programs.cpio"
+	compress_publish "$WORK/programs.cpio" programs.img
 else
 	rm -f "$OUT/programs.img"
 fi
