@@ -64,7 +64,7 @@ int bench_resolve_programs(struct bench_opts *o, char *self, size_t selflen, cha
 	if (!o->floor) {
 		char bindir[4096], path[4200];
 
-		/* Beside strand in a build tree (core/cli/strand, bench/strand-kvm-floor) or
+		/* Beside strand in a build tree (machine/strand, bench/strand-kvm-floor) or
 		 * installed in the same bin directory, else on PATH. */
 		snprintf(dir, sizeof(dir), "%s", self);
 		snprintf(bindir, sizeof(bindir), "%s", dirname(dir));

@@ -33,7 +33,7 @@ ninja -C build >/dev/null
 
 # The harness is this tree's strand (its suites); A is the baseline, B the change.
 status=0
-./build/core/cli/strand bench ab \
-  --a "$work/base/build-ab/core/cli/strand" --b ./build/core/cli/strand \
+./build/machine/strand bench ab \
+  --a "$work/base/build-ab/machine/strand" --b ./build/machine/strand \
   --json ab.json "${args[@]}" || status=$?
 exit $status

@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 done
 case $runs in ''|*[!0-9]*|0) echo "linux-boot.sh: -n wants a positive count" >&2; exit 2 ;; esac
 
-strand=build/core/cli/strand
+strand=build/machine/strand
 if [ ! -x "$strand" ]; then
   ./tests/deps.sh
   [ -f build/build.ninja ] || meson setup build >/dev/null

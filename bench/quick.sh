@@ -9,4 +9,4 @@ if [ ! -f build/build.ninja ]; then
   meson setup build >/dev/null
 fi
 ninja -C build -j "$(nproc)" >/dev/null
-exec ./build/core/cli/strand bench quick "$@"
+exec ./build/machine/strand bench quick "$@"

@@ -1,6 +1,6 @@
 /*
  * test_lifecycle.c - a running machine controlled from another thread, in-process: built with
- * the builder (core/cli/builder.h) and run by machine_run on its own thread, while the test
+ * the builder (machine/builder.h) and run by machine_run on its own thread, while the test
  * thread pauses it (every vCPU parks, the guest makes no progress), resumes it (progress
  * again), and stops it, while running and while paused. Progress is the spin guest's writes
  * to the test sink. Needs KVM.
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/cli/builder.h"
-#include "core/cli/cli.h"
+#include "machine/builder.h"
+#include "machine/cli.h"
 #include "core/vm.h"
 #include "sched/thread.h"
 #include "tests/support.h"

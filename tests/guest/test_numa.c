@@ -12,8 +12,8 @@
 #include "core/acpi.h"
 #include "core/memmap.h"
 #include "core/vm.h"
-#include "core/cli/builder.h"
-#include "core/cli/cli.h"
+#include "machine/builder.h"
+#include "machine/cli.h"
 #include "sched/numa_mem.h"
 #include "tests/support.h"
 

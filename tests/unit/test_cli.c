@@ -1,5 +1,5 @@
 /*
- * test_cli.c - `strand run` argument parsing (core/cli/cli.h): valid combinations fill the
+ * test_cli.c - `strand run` argument parsing (machine/cli.h): valid combinations fill the
  * machine_config, and every bad input is refused with one message naming the option. No KVM,
  * no files opened.
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cli/cli.h"
+#include "machine/cli.h"
 #include "core/guest/abi.h"
 #include "util/log.h"
 

@@ -3,10 +3,10 @@
  * and range error is found here and reported as one message; the builder then checks files
  * and KVM limits. Unit-tested.
  */
-#ifndef STRAND_CLI_CLI_H
-#define STRAND_CLI_CLI_H
+#ifndef STRAND_MACHINE_CLI_H
+#define STRAND_MACHINE_CLI_H
 
-#include "core/cli/config.h"
+#include "machine/config.h"
 #include "util/errbuf.h"
 
 /*

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/cli/builder.h"
+#include "machine/builder.h"
 #include "core/acpi.h"
 #include "core/elf.h"
 #include "core/msr.h"

@@ -3,8 +3,8 @@
  * scheduling strategy (--vm groups), with placement, the strategy's controller, signals,
  * --timeout, result reports and --stats. Main thread.
  */
-#ifndef STRAND_CLI_RUN_H
-#define STRAND_CLI_RUN_H
+#ifndef STRAND_MACHINE_RUN_H
+#define STRAND_MACHINE_RUN_H
 
 int run_main(int argc, char **argv);
 

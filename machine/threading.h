@@ -12,8 +12,8 @@
  * Presets reproduce real VMMs on the same binary and guest (docs/threading.md). Pure; the
  * CLI parses, the builder applies. Unit-tested.
  */
-#ifndef STRAND_CLI_THREADING_H
-#define STRAND_CLI_THREADING_H
+#ifndef STRAND_MACHINE_THREADING_H
+#define STRAND_MACHINE_THREADING_H
 
 #include <stdbool.h>
 #include <stdint.h>

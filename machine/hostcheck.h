@@ -3,8 +3,8 @@
  * of libvirt's virt-host-validate: each check says PASS, WARN or FAIL with a reason; the exit
  * status is 1 if any check failed. Main thread.
  */
-#ifndef STRAND_CLI_HOSTCHECK_H
-#define STRAND_CLI_HOSTCHECK_H
+#ifndef STRAND_MACHINE_HOSTCHECK_H
+#define STRAND_MACHINE_HOSTCHECK_H
 
 enum hc_verdict {
 	HC_PASS = 0,

@@ -4,8 +4,8 @@
  * binary stats), what the guest saw (steal time, micro-guests with PV steal time) and how
  * long the scheduling strategy kept it parked. Main thread, after the VMs stopped.
  */
-#ifndef STRAND_CLI_STATS_H
-#define STRAND_CLI_STATS_H
+#ifndef STRAND_MACHINE_STATS_H
+#define STRAND_MACHINE_STATS_H
 
 #include <stdint.h>
 #include <stdio.h>

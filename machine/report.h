@@ -2,8 +2,8 @@
  * report.h - micro-guest results: a readable summary on stdout and a JSON document.
  * Main thread, after the VM stopped.
  */
-#ifndef STRAND_CLI_REPORT_H
-#define STRAND_CLI_REPORT_H
+#ifndef STRAND_MACHINE_REPORT_H
+#define STRAND_MACHINE_REPORT_H
 
 #include <stdio.h>
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cli/plan.h"
+#include "machine/plan.h"
 #include "sched/place.h"
 #include "sched/topology.h"
 #include "util/log.h"

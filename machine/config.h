@@ -3,13 +3,13 @@
  * harness), consumed by the builder. Plain data, owned by one thread; strings point into argv
  * or into static storage and outlive the machine.
  */
-#ifndef STRAND_CLI_CONFIG_H
-#define STRAND_CLI_CONFIG_H
+#ifndef STRAND_MACHINE_CONFIG_H
+#define STRAND_MACHINE_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/cli/threading.h"
+#include "machine/threading.h"
 #include "core/gnuma.h"
 #include "sched/numa_mem.h"
 #include "sched/place.h"

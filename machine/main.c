@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "bench/bench.h"
-#include "core/cli/builder.h"
-#include "core/cli/cli.h"
-#include "core/cli/hostcheck.h"
-#include "core/cli/plan.h"
-#include "core/cli/report.h"
-#include "core/cli/run.h"
+#include "machine/builder.h"
+#include "machine/cli.h"
+#include "machine/hostcheck.h"
+#include "machine/plan.h"
+#include "machine/report.h"
+#include "machine/run.h"
 #include "core/guest/embedded.h"
 #include "core/mguest.h"
 #include "core/vm.h"

@@ -6,10 +6,10 @@
  * Threads: build, run and destroy on the main thread. machine_run starts the vCPU threads and
  * runs the main loop (console input, signals, timers, stop) until the VM stops.
  */
-#ifndef STRAND_CLI_BUILDER_H
-#define STRAND_CLI_BUILDER_H
+#ifndef STRAND_MACHINE_BUILDER_H
+#define STRAND_MACHINE_BUILDER_H
 
-#include "core/cli/config.h"
+#include "machine/config.h"
 #include "core/kvm.h"
 #include "devices/chardev.h"
 #include "devices/i8042.h"

@@ -13,11 +13,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "core/cli/builder.h"
-#include "core/cli/cli.h"
-#include "core/cli/report.h"
-#include "core/cli/run.h"
-#include "core/cli/stats.h"
+#include "machine/builder.h"
+#include "machine/cli.h"
+#include "machine/report.h"
+#include "machine/run.h"
+#include "machine/stats.h"
 #include "core/mguest.h"
 #include "core/vcpu.h"
 #include "core/vm.h"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/cli/hostcheck.h"
+#include "machine/hostcheck.h"
 #include "core/kvm.h"
 #include "sched/topology.h"
 #include "util/compiler.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cli/cli.h"
+#include "machine/cli.h"
 #include "core/guest/abi.h"
 #include "devices/virtio/blk.h"
 #include <linux/kvm.h>

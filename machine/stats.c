@@ -3,8 +3,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "core/cli/builder.h"
-#include "core/cli/stats.h"
+#include "machine/builder.h"
+#include "machine/stats.h"
 #include "core/guest/abi.h"
 #include "core/mguest.h"
 #include "core/vcpu.h"

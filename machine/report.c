@@ -3,8 +3,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "core/cli/builder.h"
-#include "core/cli/report.h"
+#include "machine/builder.h"
+#include "machine/report.h"
 #include "core/mguest.h"
 #include "core/vcpu.h"
 #include "core/vm.h"

@@ -3,8 +3,8 @@
  * more VMs on the host or on any topology (synthetic or XML), without running anything.
  * Main thread.
  */
-#ifndef STRAND_CLI_PLAN_H
-#define STRAND_CLI_PLAN_H
+#ifndef STRAND_MACHINE_PLAN_H
+#define STRAND_MACHINE_PLAN_H
 
 /* Exit status: 0 planned, 2 bad input or an impossible plan, 4 the topology cannot be read. */
 int plan_main(int argc, char **argv);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cli/threading.h"
+#include "machine/threading.h"
 #include "util/parse.h"
 
 const struct threading_preset threading_presets[] = {
