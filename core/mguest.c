@@ -846,3 +846,30 @@ const struct mguest_result *mguest_find_result(const struct mguest *g, const cha
 	}
 	return NULL;
 }
+
+int mguest_powerdown(struct mguest *g)
+{
+	uint64_t one = 1;
+	int ret = memmap_write(&g->vm->mem,
+			       SG_BOOT_INFO_GPA + offsetof(struct sg_boot_info, powerdown), &one,
+			       sizeof(one));
+
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < g->vm->nr_vcpus; i++) {
+		ret = vm_signal_msi(g->vm, g->vm->vcpus[i]->apic_id, SG_VECTOR_POWERDOWN);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int mguest_progress(struct mguest *g, unsigned vcpu, uint64_t *out)
+{
+	if (vcpu >= g->vm->nr_vcpus)
+		return -EINVAL;
+	return memmap_read(&g->vm->mem,
+			   g->percpu_base + (uint64_t)vcpu * g->percpu_stride +
+				   offsetof(struct sg_percpu, progress),
+			   out, sizeof(*out));
+}

@@ -87,4 +87,13 @@ void mguest_free(struct mguest *g);
 /* Look up a result by name (first match, any vCPU); NULL if absent. Main thread after join. */
 const struct mguest_result *mguest_find_result(const struct mguest *g, const char *name);
 
+/*
+ * The monitor's view of a running micro-guest (main thread; guest memory through the checked
+ * accessor, no lock a vCPU needs):
+ * mguest_powerdown sets the boot info's power-down request and interrupts every vCPU with
+ * SG_VECTOR_POWERDOWN; mguest_progress reads vCPU i's published work count.
+ */
+int __must_check mguest_powerdown(struct mguest *g);
+int __must_check mguest_progress(struct mguest *g, unsigned vcpu, uint64_t *out);
+
 #endif

@@ -282,6 +282,26 @@ int vm_pause(struct vm *vm)
 	return vm_stopping(vm) ? -ESHUTDOWN : 0;
 }
 
+void vm_pause_nowait(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->park_lock);
+	vm->paused = true;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		__atomic_or_fetch(&vm->vcpus[i]->park_mask, VCPU_PARK_PAUSE, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->park_lock);
+	kick_all_but(vm, NULL);
+}
+
+bool vm_is_paused(struct vm *vm)
+{
+	bool p;
+
+	pthread_mutex_lock(&vm->park_lock);
+	p = vm->paused;
+	pthread_mutex_unlock(&vm->park_lock);
+	return p;
+}
+
 void vm_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->park_lock);
@@ -418,6 +438,21 @@ int vm_ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, bool mmio, 
 	};
 
 	if (ioctl(vm->fd, KVM_IOEVENTFD, &io) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_signal_msi(struct vm *vm, uint32_t apic_id, uint8_t vector)
+{
+	struct kvm_msi msi = {
+		.address_lo = 0xfee00000u | ((apic_id & 0xff) << 12),
+		.address_hi = 0,
+		.data = vector, /* fixed delivery, edge */
+	};
+
+	if (apic_id > 0xff)
+		return -EINVAL; /* xAPIC physical destinations only */
+	if (ioctl(vm->fd, KVM_SIGNAL_MSI, &msi) < 0)
 		return -errno;
 	return 0;
 }

@@ -123,6 +123,10 @@ void vm_join(struct vm *vm);
 /* Park all vCPUs and wait until they are parked; resume releases them. Main/control thread. */
 int __must_check vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
+/* Mark the VM paused without waiting (before vm_start: its vCPUs park on their first loop). */
+void vm_pause_nowait(struct vm *vm);
+/* Whether the VM is paused (vm_pause or vm_pause_nowait, not yet resumed). Any thread. */
+bool vm_is_paused(struct vm *vm);
 
 /* Park bits on one vCPU (strategies, rendezvous). set kicks it out of KVM_RUN. */
 void vm_vcpu_park_set(struct vm *vm, struct vcpu *vcpu, uint32_t bits);
@@ -160,6 +164,9 @@ int __must_check vm_ioapic_route(struct vm *vm, uint32_t gsi, uint8_t vector, ui
 
 /* KVM_ENABLE_CAP on the VM with one argument (halt polling, exit disabling). */
 int __must_check vm_enable_cap(struct vm *vm, uint32_t cap, uint64_t arg0);
+
+/* Deliver `vector` (fixed, physical destination) to the local APIC apic_id with KVM_SIGNAL_MSI. */
+int __must_check vm_signal_msi(struct vm *vm, uint32_t apic_id, uint8_t vector);
 
 /* KVM irqfd: writing fd raises gsi (edge). assign=false removes it. */
 int __must_check vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign);

@@ -44,6 +44,7 @@ struct ioloop {
 	struct ioloop_fd *dead;	    /* handlers deleted during a dispatch batch */
 	uint64_t max_poll_ns;	    /* 0: no polling */
 	uint64_t poll_window_ns;
+	unsigned poll_grow, poll_shrink; /* window factors on a hit / a miss (0: 2) */
 	struct ioloop_stats stats;
 };
 
@@ -300,6 +301,13 @@ void ioloop_set_poll_ns(struct ioloop *l, uint64_t max_poll_ns)
 	l->poll_window_ns = max_poll_ns / 4;
 }
 
+void ioloop_set_poll_params(struct ioloop *l, uint64_t max_poll_ns, unsigned grow, unsigned shrink)
+{
+	ioloop_set_poll_ns(l, max_poll_ns);
+	l->poll_grow = grow;
+	l->poll_shrink = shrink;
+}
+
 void ioloop_stop(struct ioloop *l)
 {
 	__atomic_store_n(&l->stop, true, __ATOMIC_RELEASE);
@@ -341,7 +349,8 @@ int ioloop_run_once(struct ioloop *l, int timeout_ms)
 
 /*
  * Adaptive polling: after a batch, spin with non-blocking epoll_wait for up to poll_window_ns.
- * A hit grows the window (x2, up to max), a miss shrinks it (/2), as KVM's halt polling does.
+ * A hit grows the window (x poll_grow, default 2, up to max), a miss shrinks it (/ poll_shrink,
+ * default 2), as KVM's halt polling and QEMU's poll-grow/poll-shrink do.
  */
 static int poll_for_events(struct ioloop *l, struct epoll_event *evs, int max)
 {
@@ -357,9 +366,11 @@ static int poll_for_events(struct ioloop *l, struct epoll_event *evs, int max)
 	stat_add(&l->stats.poll_ns, now_ns() - start);
 	if (n > 0) {
 		stat_inc(&l->stats.poll_hits);
-		l->poll_window_ns = MIN(l->max_poll_ns, MAX(l->poll_window_ns * 2, 1000));
+		l->poll_window_ns =
+			MIN(l->max_poll_ns,
+			    MAX(l->poll_window_ns * (l->poll_grow ? l->poll_grow : 2), 1000));
 	} else {
-		l->poll_window_ns /= 2;
+		l->poll_window_ns /= l->poll_shrink ? l->poll_shrink : 2;
 	}
 	return n;
 }

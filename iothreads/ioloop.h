@@ -53,6 +53,8 @@ void ioloop_timer_del(struct ioloop *l, struct ioloop_fd *timer);
  */
 int ioloop_run(struct ioloop *l);
 void ioloop_set_poll_ns(struct ioloop *l, uint64_t max_poll_ns);
+/* The same with the window's growth and shrink factors (0: 2). Owner thread (ioloop_call). */
+void ioloop_set_poll_params(struct ioloop *l, uint64_t max_poll_ns, unsigned grow, unsigned shrink);
 /* Ask the loop to return from ioloop_run. Any thread, also before run starts. */
 void ioloop_stop(struct ioloop *l);
 /* Handle whatever is ready now (timeout_ms -1 blocks); returns events handled or -errno. */

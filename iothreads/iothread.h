@@ -19,8 +19,9 @@
 struct ioloop;
 
 struct iothread_opts {
-	char name[16];	  /* thread name io-NAME (truncated to 15 characters) */
-	uint64_t poll_ns; /* adaptive polling ceiling, 0 = off */
+	char name[16];			 /* thread name io-NAME (truncated to 15 characters) */
+	uint64_t poll_ns;		 /* adaptive polling ceiling, 0 = off */
+	unsigned poll_grow, poll_shrink; /* window factors (0: 2); the monitor changes them live */
 	bool has_cpus;
 	cpu_set_t cpus; /* explicit placement (sched/ may also place it) */
 };

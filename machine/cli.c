@@ -14,6 +14,7 @@
 #include "devices/churn.h"
 #include "sched/topology.h"
 #include "iothreads/iothread.h"
+#include "monitor/qmp.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -86,6 +87,11 @@ void cli_usage_run(void)
 	       "  --virtio-console file=PATH|socket=PATH[,wait=off]   a virtio console port;\n"
 	       "                         socket: strand listens on a UNIX socket, serves one\n"
 	       "                         client, and waits for it before the VM starts\n"
+	       "\n"
+	       "Monitor (docs/monitor.md):\n"
+	       "  --monitor unix:PATH|fd:N   a QMP monitor socket (repeatable): strand listens on\n"
+	       "                         PATH, or serves an inherited socket (listening or connected)\n"
+	       "  --paused               start with every vCPU paused until the monitor's `cont`\n"
 	       "\n"
 	       "Running:\n"
 	       "  --timeout DURATION     stop the VM after DURATION (e.g. 10s, 500ms); exit 124\n"
@@ -215,6 +221,8 @@ enum {
 	OPT_DISK,
 	OPT_RNG,
 	OPT_VCONSOLE,
+	OPT_MONITOR,
+	OPT_PAUSED,
 	OPT_HELP,
 };
 
@@ -260,6 +268,8 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "virtio-console", required_argument, NULL, OPT_VCONSOLE },
+	{ "monitor", required_argument, NULL, OPT_MONITOR },
+	{ "paused", no_argument, NULL, OPT_PAUSED },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -282,6 +292,8 @@ static bool is_global_option(int opt)
 	case OPT_TIMEOUT:
 	case OPT_LOG_LEVEL:
 	case OPT_KVM:
+	case OPT_MONITOR:
+	case OPT_PAUSED:
 		return true;
 	default:
 		return false;
@@ -692,6 +704,17 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 			break;
 		case OPT_VCONSOLE:
 			cfg->vconsole = a;
+			break;
+		case OPT_MONITOR:
+			if (cfg->nmonitors == CONFIG_MAX_MONITORS)
+				return errbuf_set(err, -EINVAL, "--monitor: at most %d sockets",
+						  CONFIG_MAX_MONITORS);
+			if (qmp_spec_check(a, err))
+				return -EINVAL;
+			cfg->monitors[cfg->nmonitors++] = a;
+			break;
+		case OPT_PAUSED:
+			cfg->start_paused = true;
 			break;
 		case OPT_HELP:
 			cli_usage_run();

@@ -23,10 +23,11 @@ enum guest_kind {
 	GUEST_LINUX,	 /* --kernel FILE or --linux */
 };
 
-#define CONFIG_DEFAULT_MEM (256ULL << 20)
-#define CONFIG_MAX_DISKS   8
-#define CONFIG_MAX_INITRDS 8
-#define CONFIG_MIN_MEM	   (4ULL << 20)
+#define CONFIG_DEFAULT_MEM  (256ULL << 20)
+#define CONFIG_MAX_DISKS    8
+#define CONFIG_MAX_INITRDS  8
+#define CONFIG_MIN_MEM	    (4ULL << 20)
+#define CONFIG_MAX_MONITORS 8
 
 struct machine_config {
 	enum guest_kind kind;
@@ -90,6 +91,9 @@ struct machine_config {
 	bool allow_smt;		   /* --allow-smt-sharing */
 	bool stats;		   /* --stats */
 	const char *stats_json;	   /* --stats-json FILE */
+	unsigned nmonitors;
+	const char *monitors[CONFIG_MAX_MONITORS]; /* --monitor unix:PATH | fd:N (QMP) */
+	bool start_paused;			   /* --paused: vCPUs wait for QMP `cont` */
 };
 
 void config_defaults(struct machine_config *c);

@@ -15,6 +15,7 @@
 
 #include "machine/builder.h"
 #include "machine/cli.h"
+#include "machine/control.h"
 #include "machine/report.h"
 #include "machine/run.h"
 #include "machine/stats.h"
@@ -23,31 +24,12 @@
 #include "core/vm.h"
 #include "devices/chardev.h"
 #include "iothreads/ioloop.h"
+#include "monitor/qmp.h"
 #include "sched/place.h"
 #include "sched/strategy.h"
 #include "sched/topology.h"
 #include "util/clock.h"
 #include "util/log.h"
-
-#define RUN_MAX_VMS 16
-
-struct run {
-	struct machine_config host; /* host-wide settings (and the VM when there is one) */
-	unsigned nvms;
-	struct machine_config cfg[RUN_MAX_VMS];
-	struct machine *m[RUN_MAX_VMS];
-	struct ioloop *loop;
-	int sigfd;
-	unsigned stopped;
-	bool stop_fd_seen[RUN_MAX_VMS];
-	struct place_plan plan;
-	bool have_plan;
-	struct thread_placement *vcpu_pl[RUN_MAX_VMS];
-	struct thread_placement *io_pl[RUN_MAX_VMS];
-	struct sched_ctl sched;
-	bool sched_started;
-	uint64_t start_ns;
-};
 
 struct stop_watch {
 	struct run *r;
@@ -72,6 +54,7 @@ static void on_vm_stop(void *opaque, uint32_t events)
 	if (read(r->m[w->vm]->vm->stop_fd, &v, sizeof(v)) < 0 || r->stop_fd_seen[w->vm])
 		return;
 	r->stop_fd_seen[w->vm] = true;
+	control_vm_stopped(r, w->vm);
 	if (++r->stopped == r->nvms)
 		ioloop_stop(r->loop);
 }
@@ -119,12 +102,8 @@ static void on_signal(void *opaque, uint32_t events)
 		return;
 	/* SIGUSR1 pauses every VM (all vCPUs parked), SIGUSR2 resumes them. */
 	if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
-		for (unsigned i = 0; i < r->nvms; i++) {
-			if (si.ssi_signo == SIGUSR2)
-				vm_resume(r->m[i]->vm);
-			else if (vm_pause(r->m[i]->vm))
-				log_debug("%s: pause: the VM is stopping", r->cfg[i].name);
-		}
+		if (control_pause(r, -1, si.ssi_signo == SIGUSR1))
+			log_debug("pause: the VMs are stopping");
 		log_info("%s", si.ssi_signo == SIGUSR1 ? "paused" : "resumed");
 		return;
 	}
@@ -150,6 +129,7 @@ static void on_signal(void *opaque, uint32_t events)
 		return;
 	}
 	log_info("signal %u: stopping", si.ssi_signo);
+	control_signal_stop(r, (int)si.ssi_signo);
 	stop_all(r, VM_STOP_SIGNAL, 128 + (int)si.ssi_signo);
 	arm_second_signal();
 }
@@ -217,7 +197,7 @@ static int parse(struct run *r, int argc, char **argv, struct errbuf *err)
 	return 0;
 }
 
-static unsigned total_vcpus(const struct run *r)
+unsigned run_total_vcpus(const struct run *r)
 {
 	unsigned n = 0;
 
@@ -227,16 +207,16 @@ static unsigned total_vcpus(const struct run *r)
 }
 
 /* Host-wide settings against the VMs, before anything is built. */
-static int check_host_settings(struct run *r, const struct topology *t, struct errbuf *err)
+int run_check_sched(const struct run *r, const struct sched_config *s, const struct topology *t,
+		    bool live, struct errbuf *err)
 {
-	const struct sched_config *s = &r->host.sched;
 	unsigned cpus = t->nr_pus > r->host.housekeeping ? t->nr_pus - r->host.housekeeping : 0;
 
-	if (s->kind == SCHED_KIND_PINNED && total_vcpus(r) > cpus && !s->force)
+	if (s->kind == SCHED_KIND_PINNED && run_total_vcpus(r) > cpus && !s->force)
 		return errbuf_set(err, -EINVAL,
 				  "--sched pinned: %u vCPUs on %u CPUs is overcommit; dedicated "
 				  "pinning needs a CPU each (pinned:force to allow it)",
-				  total_vcpus(r), cpus);
+				  run_total_vcpus(r), cpus);
 	for (unsigned i = 0; i < r->nvms; i++) {
 		if (r->cfg[i].disable_exits && s->kind != SCHED_KIND_PINNED)
 			return errbuf_set(
@@ -247,7 +227,8 @@ static int check_host_settings(struct run *r, const struct topology *t, struct e
 			return errbuf_set(
 				err, -EINVAL,
 				"--disable-exits cannot share CPUs (--sched pinned:force)");
-		if ((r->cfg[i].weight != 256 || r->cfg[i].cap_pct) && s->kind != SCHED_KIND_CREDIT)
+		if (!live && (r->cfg[i].weight != 256 || r->cfg[i].cap_pct) &&
+		    s->kind != SCHED_KIND_CREDIT)
 			return errbuf_set(err, -EINVAL,
 					  "--weight and --cap apply to --sched credit only");
 	}
@@ -350,24 +331,32 @@ static void sched_gate(void *opaque, bool park)
 		vm_vcpu_park_clear(v->vm, v, VCPU_PARK_SCHED);
 }
 
-static int start_sched(struct run *r, const struct topology *t)
+int run_start_sched(struct run *r, unsigned ncpus)
 {
 	struct sched_ctl *s = &r->sched;
 	unsigned k = 0;
 
+	memset(s, 0, sizeof(*s));
 	s->cfg = r->host.sched;
-	s->ncpus = t->nr_pus > r->host.housekeeping ? t->nr_pus - r->host.housekeeping : t->nr_pus;
+	s->ncpus = ncpus;
 	s->nvms = r->nvms;
 	s->vms = calloc(r->nvms, sizeof(*s->vms));
-	s->nvcpus = total_vcpus(r);
+	s->nvcpus = run_total_vcpus(r);
 	s->vcpus = calloc(s->nvcpus, sizeof(*s->vcpus));
-	if (!s->vms || !s->vcpus)
+	if (!s->vms || !s->vcpus) {
+		free(s->vms);
+		free(s->vcpus);
+		s->vms = NULL;
+		s->vcpus = NULL;
 		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < r->nvms; i++) {
 		struct vm *vm = r->m[i]->vm;
 
 		s->vms[i].weight = r->cfg[i].weight;
 		s->vms[i].cap_pct = r->cfg[i].cap_pct;
+		s->vms[i].weight_req = r->cfg[i].weight;
+		s->vms[i].cap_req = r->cfg[i].cap_pct;
 		s->vms[i].nvcpus = vm->nr_vcpus;
 		for (unsigned j = 0; j < vm->nr_vcpus; j++, k++) {
 			s->vcpus[k].vm = i;
@@ -376,10 +365,39 @@ static int start_sched(struct run *r, const struct topology *t)
 			s->vcpus[k].opaque = vm->vcpus[j];
 		}
 	}
-	if (sched_ctl_start(s, NULL))
+	if (sched_ctl_start(s, NULL)) {
+		free(s->vms);
+		free(s->vcpus);
+		s->vms = NULL;
+		s->vcpus = NULL;
 		return -EAGAIN;
+	}
 	r->sched_started = true;
 	return 0;
+}
+
+void run_stop_sched(struct run *r)
+{
+	struct sched_ctl *s = &r->sched;
+
+	if (!r->sched_started)
+		return;
+	sched_ctl_stop(s);
+	r->sched_started = false;
+	/* Keep the parked time and CPU use of this strategy for the report. */
+	for (unsigned k = 0; k < s->nvcpus && r->parked_carry_ns; k++)
+		r->parked_carry_ns[k] += s->vcpus[k].parked_total_ns;
+}
+
+static int start_sched(struct run *r, const struct topology *t)
+{
+	unsigned ncpus =
+		t->nr_pus > r->host.housekeeping ? t->nr_pus - r->host.housekeeping : t->nr_pus;
+
+	r->parked_carry_ns = calloc(MAX(run_total_vcpus(r), 1u), sizeof(uint64_t));
+	if (!r->parked_carry_ns)
+		return -ENOMEM;
+	return run_start_sched(r, ncpus);
 }
 
 /*
@@ -416,7 +434,7 @@ static int run_all(struct run *r)
 			return 4;
 		}
 	}
-	ret = check_host_settings(r, t, &err);
+	ret = run_check_sched(r, &r->host.sched, t, false, &err);
 	if (ret) {
 		log_error("%s", err.msg);
 		return 2;
@@ -425,6 +443,12 @@ static int run_all(struct run *r)
 	if (ret) {
 		log_error("cannot create the main loop: %s", strerror(-ret));
 		return 4;
+	}
+	/* The monitor's sockets exist before any VM does: a client may connect at once. */
+	ret = control_start(r, &err);
+	if (ret) {
+		log_error("%s", err.msg);
+		return ret == -EINVAL ? 2 : 4;
 	}
 	for (unsigned i = 0; i < r->nvms; i++) {
 		/* Threads named per VM ("vm1.vcpu0"), so top, perf and /proc tell them apart. */
@@ -480,6 +504,10 @@ static int run_all(struct run *r)
 			vp[j] = r->vcpu_pl[i] ? &r->vcpu_pl[i][j] : NULL;
 		for (unsigned j = 0; j < r->m[i]->niothreads && j < 16; j++)
 			ip[j] = r->io_pl[i] ? &r->io_pl[i][j] : NULL;
+		if (r->host.start_paused) {
+			vm_pause_nowait(r->m[i]->vm);
+			r->paused[i] = true;
+		}
 		ret = machine_start(r->m[i], vp, ip, !r->cfg[i].console_no_input);
 		if (ret) {
 			stop_all(r, VM_STOP_HOST_ERROR, 4);
@@ -490,14 +518,17 @@ static int run_all(struct run *r)
 			break;
 		}
 	}
-	if (!status && start_sched(r, t)) {
+	if (!status && (start_sched(r, t) || control_base_affinity(r))) {
 		log_error("cannot start the scheduling strategy");
 		stop_all(r, VM_STOP_HOST_ERROR, 4);
 	}
+	r->state = r->host.start_paused ? RUN_PRELAUNCH : RUN_RUNNING;
 	if (!status)
 		ioloop_run(r->loop);
-	if (r->sched_started)
-		sched_ctl_stop(&r->sched);
+	run_stop_sched(r);
+	/* The report shows the time parked under every strategy the run had. */
+	for (unsigned k = 0; r->parked_carry_ns && k < r->sched.nvcpus; k++)
+		r->sched.vcpus[k].parked_total_ns = r->parked_carry_ns[k];
 	for (unsigned i = 0; i < r->nvms; i++) {
 		int s;
 
@@ -509,6 +540,7 @@ static int run_all(struct run *r)
 		if (s && !status)
 			status = s;
 	}
+	control_finish(r);
 	return status;
 }
 
@@ -552,10 +584,10 @@ int run_main(int argc, char **argv)
 	if (r.host.stats && r.nvms && r.m[0] && r.m[0]->vm) {
 		/* --quiet with --stats-json: the file only. */
 		if (!(r.host.quiet && r.host.stats_json))
-			stats_print(r.m, r.nvms, r.sched_started ? &r.sched : NULL,
+			stats_print(r.m, r.nvms, r.sched.vcpus ? &r.sched : NULL,
 				    now_ns() - r.start_ns, stdout);
 		if (r.host.stats_json &&
-		    stats_write_json(r.m, r.nvms, r.sched_started ? &r.sched : NULL,
+		    stats_write_json(r.m, r.nvms, r.sched.vcpus ? &r.sched : NULL,
 				     now_ns() - r.start_ns, r.host.stats_json, &err)) {
 			log_error("%s", err.msg);
 			if (!status)
@@ -576,6 +608,10 @@ int run_main(int argc, char **argv)
 		place_plan_free(&r.plan);
 	free(r.sched.vms);
 	free(r.sched.vcpus);
+	free(r.parked_carry_ns);
+	for (unsigned i = 0; i < r.nvms; i++)
+		free(r.vcpu_base[i]);
+	control_destroy(&r);
 	ioloop_destroy(r.loop);
 	if (r.sigfd >= 0)
 		close(r.sigfd);

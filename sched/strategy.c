@@ -330,6 +330,10 @@ static void *sched_main(void *arg)
 		now = now_ns();
 		account(s, now);
 		stat_inc(&s->ticks);
+		for (unsigned i = 0; i < s->nvms; i++) {
+			s->vms[i].weight = __atomic_load_n(&s->vms[i].weight_req, __ATOMIC_RELAXED);
+			s->vms[i].cap_pct = __atomic_load_n(&s->vms[i].cap_req, __ATOMIC_RELAXED);
+		}
 		switch (s->cfg.kind) {
 		case SCHED_KIND_GANG:
 			if (now < slice_end)
@@ -366,6 +370,12 @@ out:
 
 int sched_ctl_start(struct sched_ctl *s, const struct thread_placement *pl)
 {
+	for (unsigned i = 0; i < s->nvms; i++) {
+		if (!s->vms[i].weight_req)
+			s->vms[i].weight_req = s->vms[i].weight;
+		if (!s->vms[i].cap_req)
+			s->vms[i].cap_req = s->vms[i].cap_pct;
+	}
 	if (!s->sample)
 		s->sample = sched_sample_proc;
 	switch (s->cfg.kind) {

@@ -78,6 +78,11 @@ struct sched_vcpu {
 struct sched_vmparam {
 	unsigned weight;  /* credit: relative share (default 256, Xen's) */
 	unsigned cap_pct; /* credit: at most this % of one CPU per VM (0 = no cap) */
+	/*
+	 * Requested weight and cap (atomic): any thread may store them while the controller runs
+	 * (the monitor's live tuning); the controller copies them into weight/cap each tick.
+	 */
+	unsigned weight_req, cap_req;
 	unsigned nvcpus;
 	unsigned nlive; /* vCPUs whose thread still exists (account() keeps it) */
 	/* Credit state. */

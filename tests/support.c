@@ -339,3 +339,87 @@ unsigned test_count(const char *text, const char *needle)
 		n++;
 	return n;
 }
+
+int test_bg_start(struct test_bg *bg, char *const argv[])
+{
+	const char *bin = getenv("STRAND_BIN");
+	posix_spawn_file_actions_t fa;
+	char **args;
+	int n = 0, ret;
+	pid_t pid;
+
+	if (!bin)
+		return -ENOENT;
+	while (argv[n])
+		n++;
+	args = calloc((size_t)n + 2, sizeof(char *));
+	if (!args)
+		return -ENOMEM;
+	args[0] = (char *)bin;
+	memcpy(args + 1, argv, (size_t)n * sizeof(char *));
+	if (!bg->log[0])
+		test_sock_path(bg->log, sizeof(bg->log), "log");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, bg->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	ret = posix_spawn(&pid, bin, &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	free(args);
+	if (ret)
+		return -ret;
+	bg->pid = pid;
+	return 0;
+}
+
+int test_bg_wait(struct test_bg *bg, double timeout_s)
+{
+	double deadline = mono_s() + timeout_s;
+	int status;
+
+	if (bg->pid <= 0)
+		return -ECHILD;
+	for (;;) {
+		pid_t p = waitpid(bg->pid, &status, WNOHANG);
+
+		if (p == bg->pid)
+			break;
+		if (p < 0)
+			return -errno;
+		if (mono_s() > deadline) {
+			kill(bg->pid, SIGKILL);
+			waitpid(bg->pid, &status, 0);
+			bg->pid = 0;
+			return -ETIMEDOUT;
+		}
+		usleep(5000);
+	}
+	bg->pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *test_bg_log(const struct test_bg *bg)
+{
+	struct buf b = { 0 };
+	char tmp[4096];
+	int fd = open(bg->log, O_RDONLY | O_CLOEXEC);
+	ssize_t k;
+
+	while (fd >= 0 && (k = read(fd, tmp, sizeof(tmp))) > 0)
+		buf_add(&b, tmp, (size_t)k);
+	if (fd >= 0)
+		close(fd);
+	if (!b.p)
+		buf_add(&b, "", 0);
+	return b.p;
+}
+
+void test_sock_path(char *buf, size_t size, const char *tag)
+{
+	static unsigned seq;
+	const char *dir = getenv("TMPDIR");
+
+	snprintf(buf, size, "%s/strand-%s-%d-%u", dir ? dir : "/tmp", tag, (int)getpid(),
+		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	unlink(buf);
+}

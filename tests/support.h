@@ -34,6 +34,22 @@ int test_run_strandv(struct run_result *r, const char *stdin_data, double timeou
 		     char *const argv[]);
 void test_run_free(struct run_result *r);
 
+/*
+ * A strand process in the background (monitor tests): argv as for test_run_strandv, stdout
+ * and stderr into the file at log (NULL: /dev/null). test_bg_wait waits at most timeout_s,
+ * then kills it; returns its exit status (128+signal) or -ETIMEDOUT if it had to be killed.
+ */
+struct test_bg {
+	int pid;
+	char log[256];
+};
+int test_bg_start(struct test_bg *bg, char *const argv[]);
+int test_bg_wait(struct test_bg *bg, double timeout_s);
+/* The log's text (malloc'd, NUL-terminated; "" if none). */
+char *test_bg_log(const struct test_bg *bg);
+/* A fresh path for a UNIX socket under the temporary directory (buf >= 108). */
+void test_sock_path(char *buf, size_t size, const char *tag);
+
 /* A temporary file holding data (path written to buf); returns 0 or -errno. */
 int test_tmpfile(char *buf, size_t size, const void *data, size_t len);
 

@@ -183,7 +183,16 @@ struct sg_boot_info {
 	uint32_t nr_devices;
 	uint32_t reserved;
 	struct sg_device devices[SG_MAX_DEVICES];
+	/*
+	 * Set to 1 by the host when the monitor asks for a power-down (QMP system_powerdown, the
+	 * micro-guest's ACPI power button); the host then sends SG_VECTOR_POWERDOWN to every vCPU
+	 * so a halted one wakes up to see it. The guest polls it with sg_powerdown_requested().
+	 */
+	uint64_t powerdown;
 };
+
+/* The interrupt the host sends every vCPU after setting sg_boot_info.powerdown. */
+#define SG_VECTOR_POWERDOWN 0xf1
 
 /*
  * The guest NUMA topology (--numa), written by SG_CALL_NUMA; nr_nodes 0 when the VM has none.
@@ -215,6 +224,11 @@ struct sg_percpu {
 	uint64_t ustack_top;
 	uint64_t scratch[2];
 	uint64_t irq_count[256];
+	/*
+	 * Work done so far, as the program counts it (sg_progress): the host reads it while the
+	 * guest runs (the monitor's x-strand-query-progress), with no exit.
+	 */
+	uint64_t progress;
 };
 #endif
 

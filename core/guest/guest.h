@@ -204,6 +204,19 @@ static inline struct sg_percpu *sg_this_cpu(void)
 unsigned sg_cpu(void);
 unsigned sg_nr_cpus(void);
 
+/* Publish this vCPU's work count for the host to sample live (x-strand-query-progress). */
+static inline void sg_progress(uint64_t n)
+{
+	__atomic_store_n(&sg_this_cpu()->progress, n, __ATOMIC_RELAXED);
+}
+
+/* Whether the host asked for a power-down (QMP system_powerdown). */
+static inline bool sg_powerdown_requested(void)
+{
+	return __atomic_load_n(&((volatile struct sg_boot_info *)sg_boot)->powerdown,
+			       __ATOMIC_ACQUIRE) != 0;
+}
+
 /* Local APIC (xAPIC MMIO; the page is user-accessible). */
 #define SG_LAPIC_BASE 0xfee00000ULL
 void sg_lapic_send_ipi(uint32_t dest_apic_id, uint8_t vector);
