@@ -288,6 +288,36 @@ int memmap_read(struct memmap *m, gpa_t gpa, void *buf, uint64_t len)
 	return p ? 0 : -EFAULT;
 }
 
+int memmap_load_u64(struct memmap *m, gpa_t gpa, uint64_t *out)
+{
+	const struct memmap_table *t;
+	uint64_t *p;
+
+	if (gpa % 8)
+		return -EINVAL;
+	t = memmap_read_begin(m);
+	p = memmap_hva_rcu(t, gpa, 8, MEMMAP_READ);
+	if (p)
+		*out = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	memmap_read_end(m);
+	return p ? 0 : -EFAULT;
+}
+
+int memmap_store_u64(struct memmap *m, gpa_t gpa, uint64_t v)
+{
+	const struct memmap_table *t;
+	uint64_t *p;
+
+	if (gpa % 8)
+		return -EINVAL;
+	t = memmap_read_begin(m);
+	p = memmap_hva_rcu(t, gpa, 8, MEMMAP_WRITE);
+	if (p)
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	memmap_read_end(m);
+	return p ? 0 : -EFAULT;
+}
+
 int memmap_write(struct memmap *m, gpa_t gpa, const void *buf, uint64_t len)
 {
 	const struct memmap_table *t = memmap_read_begin(m);

@@ -96,6 +96,13 @@ void *memmap_hva_rcu(const struct memmap_table *t, gpa_t gpa, uint64_t len,
 /* Copy helpers with their own read section; -EFAULT if the range is not guest RAM. */
 int __must_check memmap_read(struct memmap *m, gpa_t gpa, void *buf, uint64_t len);
 int __must_check memmap_write(struct memmap *m, gpa_t gpa, const void *buf, uint64_t len);
+/*
+ * One naturally aligned guest word that the guest and several host threads share while the
+ * guest runs (flags, counters): an atomic load (acquire) or store (release) on the host side.
+ * -EINVAL if gpa is not 8-byte aligned, -EFAULT if it is not guest RAM.
+ */
+int __must_check memmap_load_u64(struct memmap *m, gpa_t gpa, uint64_t *out);
+int __must_check memmap_store_u64(struct memmap *m, gpa_t gpa, uint64_t v);
 /* Read a NUL-terminated string of at most max-1 bytes into buf; -EFAULT, -ENAMETOOLONG. */
 int __must_check memmap_read_str(struct memmap *m, gpa_t gpa, char *buf, uint64_t max);
 

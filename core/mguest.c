@@ -5,6 +5,7 @@
  * exception stubs: on PVM hosts each CPL-0 instruction is emulated, on hardware it is native.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include "util/log.h"
 
 _Static_assert(sizeof(struct sg_boot_info) <= SG_BOOT_INFO_SIZE, "boot info too large");
+_Static_assert(offsetof(struct sg_boot_info, powerdown) % 8 == 0, "atomic guest word");
+_Static_assert(offsetof(struct sg_percpu, progress) % 8 == 0, "atomic guest word");
 _Static_assert(sizeof(struct sg_percpu) <= SG_PERCPU_SIZE, "percpu too large");
 _Static_assert(sizeof(struct sg_percpu) <= SG_PERCPU_OFF_STEAL, "percpu overlaps steal time");
 _Static_assert(offsetof(struct sg_percpu, irq_total) == SG_PERCPU_OFF_IRQ_TOTAL, "asm offset");
@@ -551,7 +554,10 @@ static void hostcall_write(void *opaque, struct vcpu *vcpu, uint64_t offset, uin
 		 */
 		uint64_t now;
 
-		if (c.a[2] == 1 && memmap_read(&g->vm->mem, c.a[0], &now, sizeof(now))) {
+		/* The word is shared with other vCPUs and the host (the power-down flag). */
+		if (c.a[2] == 1 &&
+		    (c.a[0] % 8 ? memmap_read(&g->vm->mem, c.a[0], &now, sizeof(now)) :
+				  memmap_load_u64(&g->vm->mem, c.a[0], &now))) {
 			ret = -EFAULT;
 			break;
 		}
@@ -849,10 +855,8 @@ const struct mguest_result *mguest_find_result(const struct mguest *g, const cha
 
 int mguest_powerdown(struct mguest *g)
 {
-	uint64_t one = 1;
-	int ret = memmap_write(&g->vm->mem,
-			       SG_BOOT_INFO_GPA + offsetof(struct sg_boot_info, powerdown), &one,
-			       sizeof(one));
+	int ret = memmap_store_u64(&g->vm->mem,
+				   SG_BOOT_INFO_GPA + offsetof(struct sg_boot_info, powerdown), 1);
 
 	if (ret)
 		return ret;
@@ -868,8 +872,8 @@ int mguest_progress(struct mguest *g, unsigned vcpu, uint64_t *out)
 {
 	if (vcpu >= g->vm->nr_vcpus)
 		return -EINVAL;
-	return memmap_read(&g->vm->mem,
-			   g->percpu_base + (uint64_t)vcpu * g->percpu_stride +
-				   offsetof(struct sg_percpu, progress),
-			   out, sizeof(*out));
+	return memmap_load_u64(&g->vm->mem,
+			       g->percpu_base + (uint64_t)vcpu * g->percpu_stride +
+				       offsetof(struct sg_percpu, progress),
+			       out);
 }

@@ -1427,10 +1427,11 @@ static int cmd_query_vcpu_stats(void *opaque, json_object *args, json_object **r
 							  __ATOMIC_RELAXED);
 			ADD("parked-ns", parked);
 			if (m->mg && m->cfg.stats &&
-			    memmap_read(&m->vm->mem,
-					m->mg->percpu_base + (uint64_t)j * m->mg->percpu_stride +
-						SG_PERCPU_OFF_STEAL,
-					&steal, sizeof(steal)) == 0 &&
+			    memmap_load_u64(&m->vm->mem,
+					    m->mg->percpu_base +
+						    (uint64_t)j * m->mg->percpu_stride +
+						    SG_PERCPU_OFF_STEAL,
+					    &steal) == 0 &&
 			    steal != ~0ULL)
 				ADD("guest-steal-ns", steal);
 #undef ADD

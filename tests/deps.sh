@@ -8,7 +8,7 @@ packages=(
   libhwloc-dev libnuma-dev liburcu-dev libcriterion-dev liburing-dev libjson-c-dev
   clang clang-format llvm
   acpica-tools busybox-static qemu-system-x86 gnuplot-nox hwloc numactl
-  cpio xz-utils zstd kmod e2fsprogs fio
+  cpio xz-utils zstd kmod e2fsprogs fio socat
 )
 
 missing=()

@@ -69,14 +69,13 @@ static void start(struct vmproc *p, const char *const *extra)
 	}
 }
 
-/* Quit (if still running), wait for the process; returns its exit status. */
-static int finish(struct vmproc *p)
+/* Quit (if still running) and wait for the process; its exit status must be `expect`. */
+static void finish_expect(struct vmproc *p, int expect)
 {
 	int st;
 
 	if (p->c) {
 		struct qmp_error e;
-
 		/* It may have ended already: the result does not matter. */
 		int rc = qmp_client_execute(p->c, "quit", NULL, NULL, &e, TMO);
 
@@ -85,14 +84,13 @@ static int finish(struct vmproc *p)
 		p->c = NULL;
 	}
 	st = test_bg_wait(&p->bg, 30);
-	if (st != 0) {
+	if (st != expect) {
 		char *log = test_bg_log(&p->bg);
 
-		cr_log_warn("strand exited with %d:\n%s", st, log);
-		free(log);
+		unlink(p->bg.log);
+		cr_assert_fail("strand exited with %d, expected %d; it said:\n%s", st, expect, log);
 	}
 	unlink(p->bg.log);
-	return st;
 }
 
 /* Run cmd (args consumed) and return its "return" value; the test fails on an error. */
@@ -212,7 +210,7 @@ Test(monitor, lifecycle_stop_cont_powerdown)
 	expect_event(p.c, "SHUTDOWN");
 	qmp_client_close(p.c);
 	p.c = NULL;
-	cr_assert_eq(finish(&p), 0, "the powered-down guest's exit status");
+	finish_expect(&p, 0);
 }
 
 Test(monitor, paused_start_and_halting_guest)
@@ -236,7 +234,7 @@ Test(monitor, paused_start_and_halting_guest)
 	json_object_put(ev);
 	qmp_client_close(p.c);
 	p.c = NULL;
-	cr_assert_eq(finish(&p), 0);
+	finish_expect(&p, 0);
 }
 
 Test(monitor, quit_and_reset_reasons)
@@ -256,7 +254,7 @@ Test(monitor, quit_and_reset_reasons)
 	json_object_put(ev);
 	qmp_client_close(p.c);
 	p.c = NULL;
-	cr_assert_eq(finish(&p), 0);
+	finish_expect(&p, 0);
 
 	start(&p, extra);
 	cr_assert_eq(qmp_client_execute(p.c, "quit", NULL, NULL, &e, TMO), 0);
@@ -267,7 +265,7 @@ Test(monitor, quit_and_reset_reasons)
 	json_object_put(ev);
 	qmp_client_close(p.c);
 	p.c = NULL;
-	cr_assert_eq(finish(&p), 0);
+	finish_expect(&p, 0);
 }
 
 Test(monitor, guest_crash_is_reported)
@@ -283,7 +281,7 @@ Test(monitor, guest_crash_is_reported)
 	expect_event(p.c, "SHUTDOWN");
 	qmp_client_close(p.c);
 	p.c = NULL;
-	cr_assert_eq(finish(&p), 3, "a crashed guest's exit status");
+	finish_expect(&p, 3);
 }
 
 static int policy_of(pid_t tid)
@@ -372,7 +370,7 @@ Test(monitor, live_strategy_switches_and_pins)
 	json_object_put(ok(p.c, "x-strand-emulator-pin", args_of("{\"cpus\": \"0\"}")));
 	cr_assert_eq(ncpus_of(p.bg.pid), 1, "the main thread is an emulator thread");
 	cr_assert_eq(ncpus_of(t0), (int)ncpu, "emulatorpin must not move vCPUs");
-	cr_assert_eq(finish(&p), 0);
+	finish_expect(&p, 0);
 }
 
 /* CPU time of each VM as the strategy accounts it. */
@@ -414,7 +412,7 @@ Test(monitor, credit_weight_moves_the_share)
 	share = (double)(b[0] - a[0]) / (double)(b[0] - a[0] + b[1] - a[1]);
 	cr_log_info("vm0's share with weights 768:256: %.2f (target 0.75)", share);
 	cr_assert_gt(share, 0.6, "vm0's share %.2f did not follow its weight (target 0.75)", share);
-	cr_assert_eq(finish(&p), 0);
+	finish_expect(&p, 0);
 }
 
 Test(monitor, knobs_and_stats)
@@ -485,7 +483,7 @@ Test(monitor, knobs_and_stats)
 		fclose(f);
 		cr_assert_str_eq(comm, "vcpu1\n");
 	}
-	cr_assert_eq(finish(&p), 0);
+	finish_expect(&p, 0);
 }
 
 /* ---- hostile clients ---- */
@@ -706,7 +704,7 @@ Test(monitor, hostile_clients)
 		cr_assert_eq(json_object_get_int(v), 1, "dropped sessions are gone");
 		json_object_put(r);
 	}
-	cr_assert_eq(finish(&p), 0);
+	finish_expect(&p, 0);
 }
 
 Test(monitor, bad_command_line)
@@ -945,5 +943,5 @@ Test(monitor, reply_shapes_match_qemu)
 	qmp_client_close(qc);
 	test_bg_wait(&qemu, 20);
 	unlink(qemu.log);
-	cr_assert_eq(finish(&p), 0);
+	finish_expect(&p, 0);
 }
