@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1056,4 +1057,58 @@ Test(domxml, check_after_edit)
 	cr_assert(strstr(e.message, "vcpupin vcpu='9'"), "%s", e.message);
 	domain_def_free(d);
 	free(xml);
+}
+
+/* strandd parses and formats from several threads at once: nothing is shared but libxml2. */
+struct par_arg {
+	char *xml[5];
+	size_t len[5];
+	int failures;
+};
+
+static void *par_worker(void *p)
+{
+	struct par_arg *a = p;
+
+	for (unsigned round = 0; round < 40; round++) {
+		for (unsigned i = 0; i < 5; i++) {
+			struct domain_def *d;
+			struct domain_error e;
+			char *x;
+
+			if (domain_parse(a->xml[i], a->len[i], NULL, &d, &e)) {
+				a->failures++;
+				continue;
+			}
+			if (domain_format(d, DOMAIN_XML_LIVE, &x, &e))
+				a->failures++;
+			else
+				free(x);
+			domain_def_free(d);
+			/* and an error, which goes through libxml2's error channel */
+			if (domain_parse("<domain", 7, NULL, &d, &e) != -EINVAL)
+				a->failures++;
+		}
+	}
+	return NULL;
+}
+
+Test(domxml, parallel_parses)
+{
+	struct par_arg args[4];
+	pthread_t t[4];
+
+	for (unsigned k = 0; k < 4; k++) {
+		args[k].failures = 0;
+		for (unsigned i = 0; i < 5; i++)
+			args[k].xml[i] = read_example(examples[i].file, &args[k].len[i]);
+	}
+	for (unsigned k = 0; k < 4; k++)
+		cr_assert_eq(pthread_create(&t[k], NULL, par_worker, &args[k]), 0);
+	for (unsigned k = 0; k < 4; k++) {
+		pthread_join(t[k], NULL);
+		cr_assert_eq(args[k].failures, 0, "thread %u: %d failures", k, args[k].failures);
+		for (unsigned i = 0; i < 5; i++)
+			free(args[k].xml[i]);
+	}
 }
