@@ -78,7 +78,7 @@ static void opt_value(struct sbuf *b, const char *s)
 /* strand's CPU lists inside options use '+' between elements ("0-3+6"). */
 static void opt_cpus(struct sbuf *b, const struct domain_cpuset *set)
 {
-	char buf[4096];
+	char buf[DOMAIN_CPUSET_TEXT_MAX];
 
 	sbuf_puts(b, domain_cpuset_format(set, '+', buf, sizeof(buf)));
 }
@@ -311,6 +311,13 @@ static void add_knobs(struct abuild *a, const struct domain_def *d)
 	sbuf_free(&b);
 }
 
+static char *cpulist(const struct domain_cpuset *set)
+{
+	char buf[DOMAIN_CPUSET_TEXT_MAX];
+
+	return strdup(domain_cpuset_format(set, ',', buf, sizeof(buf)));
+}
+
 static int add_tunings(struct domain_argv *out, const struct domain_def *d)
 {
 	unsigned n = 0, max = d->vcpus + 1;
@@ -330,17 +337,21 @@ static int add_tunings(struct domain_argv *out, const struct domain_def *d)
 		t->kind = DOMAIN_TUNE_VCPU_PIN;
 		t->vcpu = v;
 		t->cpus = *pin;
-		domain_cpuset_format(pin, ',', t->cpulist, sizeof(t->cpulist));
-		n++;
+		t->cpulist = cpulist(pin);
+		out->ntunings = ++n;
+		if (!t->cpulist)
+			return -ENOMEM;
 	}
 	if (emu) {
 		struct domain_tuning *t = &out->tunings[n++];
 
 		t->kind = DOMAIN_TUNE_EMULATOR_PIN;
 		t->cpus = *emu;
-		domain_cpuset_format(emu, ',', t->cpulist, sizeof(t->cpulist));
+		t->cpulist = cpulist(emu);
+		out->ntunings = n;
+		if (!t->cpulist)
+			return -ENOMEM;
 	}
-	out->ntunings = n;
 	return 0;
 }
 
@@ -377,6 +388,8 @@ void domain_argv_free(struct domain_argv *a)
 	for (unsigned i = 0; a->argv && i < a->argc; i++)
 		free(a->argv[i]);
 	free(a->argv);
+	for (unsigned i = 0; a->tunings && i < a->ntunings; i++)
+		free(a->tunings[i].cpulist);
 	free(a->tunings);
 	memset(a, 0, sizeof(*a));
 }

@@ -22,7 +22,7 @@ struct domain_tuning {
 	enum domain_tuning_kind kind;
 	unsigned vcpu; /* DOMAIN_TUNE_VCPU_PIN */
 	struct domain_cpuset cpus;
-	char cpulist[256]; /* the same set as text, "0-3,8" */
+	char *cpulist; /* the same set as text, "0-3,8" (malloc'd, freed with the argv) */
 };
 
 struct domain_argv {

@@ -415,6 +415,42 @@ const struct domain_cpuset *domain_vcpu_pin(const struct domain_def *def, unsign
 	return def->has_cpuset ? &def->cpuset : NULL;
 }
 
+int domain_vcpupin_set(struct domain_def *def, unsigned v, const struct domain_cpuset *cpus)
+{
+	unsigned i = 0;
+
+	if (v >= def->vcpus || (cpus && domain_cpuset_empty(cpus)))
+		return -EINVAL;
+	while (i < def->nvcpupin && def->vcpupin[i].vcpu < v)
+		i++;
+	if (i < def->nvcpupin && def->vcpupin[i].vcpu == v) {
+		if (cpus) {
+			def->vcpupin[i].cpus = *cpus;
+			return 0;
+		}
+		memmove(&def->vcpupin[i], &def->vcpupin[i + 1],
+			(def->nvcpupin - i - 1) * sizeof(*def->vcpupin));
+		def->nvcpupin--;
+		return 0;
+	}
+	if (!cpus)
+		return 0;
+	{
+		struct domain_vcpupin *p =
+			realloc(def->vcpupin, (def->nvcpupin + 1) * sizeof(*def->vcpupin));
+
+		if (!p)
+			return -ENOMEM;
+		def->vcpupin = p;
+	}
+	memmove(&def->vcpupin[i + 1], &def->vcpupin[i],
+		(def->nvcpupin - i) * sizeof(*def->vcpupin));
+	def->vcpupin[i].vcpu = v;
+	def->vcpupin[i].cpus = *cpus;
+	def->nvcpupin++;
+	return 0;
+}
+
 const struct domain_iothread *domain_iothread_find(const struct domain_def *def, unsigned id)
 {
 	for (unsigned i = 0; i < def->niothreads; i++)

@@ -332,7 +332,11 @@ int __must_check domain_uuid_parse(const char *s, uint8_t uuid[16]);
 /* A random RFC 4122 version 4 UUID (getrandom). 0 or -errno. */
 int __must_check domain_uuid_generate(uint8_t uuid[16]);
 
-/* cpusets: libvirt's syntax "0-3,^2,8" in, "0-1,3,8" (or with sep '+') out. */
+/*
+ * cpusets: libvirt's syntax "0-3,^2,8" in, "0-1,3,8" (or with sep '+') out. A buffer of
+ * DOMAIN_CPUSET_TEXT_MAX bytes holds any set; a shorter one that is too small gets "".
+ */
+#define DOMAIN_CPUSET_TEXT_MAX 4096
 int __must_check domain_cpuset_parse(const char *s, struct domain_cpuset *set);
 const char *domain_cpuset_format(const struct domain_cpuset *set, char sep, char *buf, size_t len);
 void domain_cpuset_set(struct domain_cpuset *set, unsigned cpu);
@@ -342,6 +346,13 @@ bool domain_cpuset_empty(const struct domain_cpuset *set);
 
 /* The effective pin of vCPU v (its <vcpupin>, else <vcpu cpuset>), or NULL if it floats. */
 const struct domain_cpuset *domain_vcpu_pin(const struct domain_def *def, unsigned v);
+/*
+ * Set vCPU v's <vcpupin> to cpus (NULL: remove it, the vCPU falls back to <vcpu cpuset>), as a
+ * live or config `virsh vcpupin` does. Keeps the list sorted. 0, -EINVAL (v >= vcpus, empty
+ * set) or -ENOMEM.
+ */
+int __must_check domain_vcpupin_set(struct domain_def *def, unsigned v,
+				    const struct domain_cpuset *cpus);
 /* The iothread with libvirt id `id`, or NULL. */
 const struct domain_iothread *domain_iothread_find(const struct domain_def *def, unsigned id);
 

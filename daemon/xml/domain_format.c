@@ -50,7 +50,7 @@ static void text_elem(struct sbuf *b, unsigned level, const char *name, const ch
 
 static void cpuset_attr(struct sbuf *b, const char *name, const struct domain_cpuset *set)
 {
-	char buf[4096];
+	char buf[DOMAIN_CPUSET_TEXT_MAX];
 
 	attr(b, name, domain_cpuset_format(set, ',', buf, sizeof(buf)));
 }

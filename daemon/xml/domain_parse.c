@@ -2247,6 +2247,8 @@ int domain_parse(const char *xml, size_t len, const struct domain_parse_opts *op
 	*out = NULL;
 	if (err)
 		memset(err, 0, sizeof(*err));
+	while (xml && len && xml[len - 1] == '\0')
+		len--; /* a terminator counted in len */
 	if (!xml || len == 0)
 		return domain_err(err, DOMAIN_ERR_XML_ERROR, "empty document");
 	if (len > DOMAIN_XML_MAX)

@@ -1112,3 +1112,66 @@ Test(domxml, parallel_parses)
 			free(args[k].xml[i]);
 	}
 }
+
+/* The longest cpusets (every third CPU left out, up to 1023) survive XML, argv and tunings. */
+Test(domxml, longest_cpuset)
+{
+	char list[DOMAIN_CPUSET_TEXT_MAX], *xml = malloc(16384), *x, *j;
+	struct domain_cpuset set = { { 0 } }, back;
+	struct domain_argv a;
+	struct domain_def *d;
+
+	cr_assert(xml);
+	for (unsigned i = 0; i < DOMAIN_MAX_HOST_CPUS; i++)
+		if (i % 3 != 2)
+			domain_cpuset_set(&set, i);
+	domain_cpuset_format(&set, ',', list, sizeof(list));
+	cr_assert_gt(strlen(list), 2500);
+	snprintf(xml, 16384,
+		 "<domain type='kvm'><name>c</name><memory>16384</memory>" CFG
+		 "<vcpu cpuset='%s'>2</vcpu><os><type>hvm</type></os></domain>",
+		 list);
+	d = parse_ok(xml, strlen(xml) + 1, 0); /* a counted terminator is fine */
+	x = roundtrip(xml, strlen(xml), 0);
+	cr_assert(strstr(x, list));
+	j = argv_of(d, &a);
+	cr_assert_eq(a.ntunings, 3);
+	for (unsigned t = 0; t < 3; t++) {
+		cr_assert_str_eq(a.tunings[t].cpulist, list);
+		cr_assert_eq(domain_cpuset_parse(a.tunings[t].cpulist, &back), 0);
+		cr_assert_eq(memcmp(&back, &set, sizeof(set)), 0);
+	}
+	strand_accepts(&a);
+	free(j);
+	free(x);
+	free(xml);
+	domain_argv_free(&a);
+	domain_def_free(d);
+}
+
+/* What a live or config `virsh vcpupin` does to the definition. */
+Test(domxml, vcpupin_set)
+{
+	size_t len;
+	char *xml = read_example("numa-pinning.xml", &len), *x;
+	struct domain_def *d = parse_ok(xml, len, 0);
+	struct domain_cpuset s;
+	struct domain_error e;
+
+	cr_assert_eq(domain_cpuset_parse("6", &s), 0);
+	cr_assert_eq(domain_vcpupin_set(d, 4, &s), -EINVAL);
+	cr_assert_eq(domain_vcpupin_set(d, 1, &s), 0);
+	cr_assert_eq(domain_vcpupin_set(d, 0, NULL), 0);
+	cr_assert_eq(d->nvcpupin, 3);
+	cr_assert_eq(domain_check(d, &e), 0);
+	x = format_ok(d, 0);
+	cr_assert(strstr(x, "    <cputune>\n      <shares>") == NULL);
+	cr_assert(strstr(x, "<vcpupin vcpu='1' cpuset='6'/>\n    <vcpupin vcpu='2'"), "%s", x);
+	cr_assert(!strstr(x, "vcpu='0'"), "%s", x);
+	free(x);
+	cr_assert_eq(domain_vcpupin_set(d, 0, &s), 0);
+	cr_assert_eq(d->vcpupin[0].vcpu, 0);
+	cr_assert_eq(domain_vcpu_pin(d, 0), &d->vcpupin[0].cpus);
+	domain_def_free(d);
+	free(xml);
+}
