@@ -9,6 +9,7 @@ packages=(
   clang clang-format llvm
   acpica-tools busybox-static qemu-system-x86 gnuplot-nox hwloc numactl
   cpio xz-utils zstd kmod e2fsprogs fio socat
+  libxml2-dev libxml2-utils libvirt0
 )
 
 missing=()
