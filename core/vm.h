@@ -52,6 +52,7 @@ const char *vm_stop_reason_name(enum vm_stop_reason r);
 #define VCPU_PARK_RENDEZVOUS (1u << 1)
 #define VCPU_PARK_SCHED	     (1u << 2)
 #define VCPU_PARK_START	     (1u << 3) /* vm_start: until every vCPU thread exists */
+#define VCPU_PARK_EXTERNAL   (1u << 4) /* a strategy in another process (strandd, by QMP) */
 
 struct vm_opts {
 	enum pubptr_mode map_mode; /* RAM map and dispatch tables */

@@ -1474,6 +1474,69 @@ static int cmd_query_progress(void *opaque, json_object *args, json_object **ret
 	return 0;
 }
 
+/* A strategy that runs in another process (strandd across domains) gates vCPUs through this. */
+static int cmd_vcpu_gate(void *opaque, json_object *args, json_object **ret, struct qmp_error *e)
+{
+	struct run *r = opaque;
+	int64_t idx = qmp_arg_int(args, "cpu-index", -1);
+	bool park = qmp_arg_bool(args, "park", false);
+	unsigned vm;
+	struct vm *v;
+
+	(void)ret;
+	if (pick_vm(r, args, &vm, e))
+		return -EINVAL;
+	v = r->m[vm]->vm;
+	if (qmp_arg_has(args, "cpu-index") && (idx < 0 || idx >= (int64_t)v->nr_vcpus))
+		return qmp_err(e, "GenericError", "'cpu-index' %lld is out of range (0..%u)",
+			       (long long)idx, v->nr_vcpus - 1);
+	for (unsigned i = 0; i < v->nr_vcpus; i++) {
+		if (idx >= 0 && i != (unsigned)idx)
+			continue;
+		if (park)
+			vm_vcpu_park_set(v, v->vcpus[i], VCPU_PARK_EXTERNAL);
+		else
+			vm_vcpu_park_clear(v, v->vcpus[i], VCPU_PARK_EXTERNAL);
+	}
+	return 0;
+}
+
+/* QEMU's query-blockstats, for the virtio-blk disks (device "diskN" in --disk order). */
+static int cmd_query_blockstats(void *opaque, json_object *args, json_object **ret,
+				struct qmp_error *e)
+{
+	struct run *r = opaque;
+	struct machine *m;
+	unsigned vm;
+
+	if (pick_vm(r, args, &vm, e))
+		return -EINVAL;
+	m = r->m[vm];
+	*ret = json_object_new_array();
+	for (unsigned i = 0; i < m->ndisks_up; i++) {
+		const struct vblk_stats *st = &m->disks[i].stats;
+		json_object *o = json_object_new_object(), *s = json_object_new_object();
+		char name[16];
+
+#define LD(f) ((int64_t)__atomic_load_n(&st->f, __ATOMIC_RELAXED))
+		json_object_object_add(s, "rd_bytes", jint(LD(read_bytes)));
+		json_object_object_add(s, "wr_bytes", jint(LD(write_bytes)));
+		json_object_object_add(s, "rd_operations", jint(LD(reads)));
+		json_object_object_add(s, "wr_operations", jint(LD(writes)));
+		json_object_object_add(s, "flush_operations", jint(LD(flushes)));
+		json_object_object_add(s, "unmap_operations", jint(LD(discards)));
+		json_object_object_add(s, "failed_rd_operations", jint(LD(ioerr)));
+		json_object_object_add(s, "invalid_rd_operations", jint(LD(malformed)));
+#undef LD
+		snprintf(name, sizeof(name), "disk%u", i);
+		json_object_object_add(o, "device", jstr(name));
+		json_object_object_add(o, "qdev", jstr(name));
+		json_object_object_add(o, "stats", s);
+		json_object_array_add(*ret, o);
+	}
+	return 0;
+}
+
 static int cmd_query_vms(void *opaque, json_object *args, json_object **ret, struct qmp_error *e)
 {
 	struct run *r = opaque;
@@ -1627,6 +1690,12 @@ static const struct qmp_arg a_churn[] = {
 	{ "vm", QMP_STR, true },
 	{ NULL, 0, false },
 };
+static const struct qmp_arg a_gate[] = {
+	{ "park", QMP_BOOL, false },
+	{ "cpu-index", QMP_INT, true },
+	{ "vm", QMP_STR, true },
+	{ NULL, 0, false },
+};
 static const struct qmp_arg a_map_lock[] = { { "mode", QMP_STR, false }, { NULL, 0, false } };
 
 static const struct qmp_cmd control_commands[] = {
@@ -1644,6 +1713,7 @@ static const struct qmp_cmd control_commands[] = {
 	{ "quit", cmd_quit, NULL },
 	{ "qom-set", cmd_qom_set, a_qom_set },
 	{ "qom-get", cmd_qom_get, a_qom_get },
+	{ "query-blockstats", cmd_query_blockstats, a_vm },
 	{ "x-strand-query-vms", cmd_query_vms, NULL },
 	{ "x-strand-query-tuning", cmd_query_tuning, a_vm },
 	{ "x-strand-query-affinity", cmd_query_affinity, a_vm },
@@ -1660,6 +1730,7 @@ static const struct qmp_cmd control_commands[] = {
 	{ "x-strand-set-iothread-poll", cmd_set_iothread_poll, a_iopoll },
 	{ "x-strand-set-map-churn", cmd_set_map_churn, a_churn },
 	{ "x-strand-set-map-lock", cmd_set_map_lock, a_map_lock },
+	{ "x-strand-vcpu-gate", cmd_vcpu_gate, a_gate },
 };
 const struct qmp_cmd *const control_commands_table = control_commands;
 const unsigned control_command_count = ARRAY_SIZE(control_commands);

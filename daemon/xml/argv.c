@@ -234,7 +234,13 @@ static void pv_item(struct sbuf *b, const char *name, enum domain_tristate t)
 		sbuf_printf(b, "%s%s=%s", b->len ? "," : "", name, t == DOMAIN_ON ? "on" : "off");
 }
 
-static void add_knobs(struct abuild *a, const struct domain_def *d)
+static bool cross_domain(const char *strategy)
+{
+	return strcmp(strategy, "gang") == 0 || strcmp(strategy, "gang-relaxed") == 0 ||
+	       strcmp(strategy, "credit") == 0;
+}
+
+static void add_knobs(struct abuild *a, const struct domain_def *d, unsigned flags)
 {
 	const struct domain_strand *s = &d->strand;
 	struct sbuf b = { 0 };
@@ -262,7 +268,8 @@ static void add_knobs(struct abuild *a, const struct domain_def *d)
 	if (d->fifo) {
 		sbuf_printf(&b, "fifo:%u", d->fifo_priority);
 		push_opt(a, "--sched", &b);
-	} else if (s->strategy[0]) {
+	} else if (s->strategy[0] &&
+		   !((flags & DOMAIN_ARGV_HOST_SCHED) && cross_domain(s->strategy))) {
 		sbuf_puts(&b, s->strategy);
 		if (s->force)
 			sbuf_puts(&b, ":force");
@@ -274,11 +281,11 @@ static void add_knobs(struct abuild *a, const struct domain_def *d)
 				    domain_duration_format(s->skew_ns, buf, sizeof(buf)));
 		push_opt(a, "--sched", &b);
 	}
-	if (d->shares_set) {
+	if (d->shares_set && !(flags & DOMAIN_ARGV_HOST_SCHED)) {
 		sbuf_printf(&b, "%u", d->shares);
 		push_opt(a, "--weight", &b);
 	}
-	if ((cap = domain_cap_pct(d))) {
+	if (!(flags & DOMAIN_ARGV_HOST_SCHED) && (cap = domain_cap_pct(d))) {
 		sbuf_printf(&b, "%u", cap);
 		push_opt(a, "--cap", &b);
 	}
@@ -355,8 +362,8 @@ static int add_tunings(struct domain_argv *out, const struct domain_def *d)
 	return 0;
 }
 
-int domain_argv_build(const struct domain_def *d, const char *strand_bin, struct domain_argv *out,
-		      struct domain_error *err)
+int domain_argv_build_flags(const struct domain_def *d, const char *strand_bin, unsigned flags,
+			    struct domain_argv *out, struct domain_error *err)
 {
 	struct abuild a = { 0 };
 	char name[STRAND_NAME_MAX + 1];
@@ -372,7 +379,7 @@ int domain_argv_build(const struct domain_def *d, const char *strand_bin, struct
 	add_guest(&a, d);
 	add_machine(&a, d);
 	add_devices(&a, d);
-	add_knobs(&a, d);
+	add_knobs(&a, d, flags);
 	out->argv = a.argv;
 	out->argc = a.argc;
 	out->serial_pty = d->serial == DOMAIN_CHR_PTY;
@@ -381,6 +388,12 @@ int domain_argv_build(const struct domain_def *d, const char *strand_bin, struct
 		return domain_err_nomem(err);
 	}
 	return 0;
+}
+
+int domain_argv_build(const struct domain_def *d, const char *strand_bin, struct domain_argv *out,
+		      struct domain_error *err)
+{
+	return domain_argv_build_flags(d, strand_bin, 0, out, err);
 }
 
 void domain_argv_free(struct domain_argv *a)

@@ -43,6 +43,14 @@ struct domain_argv {
  */
 int __must_check domain_argv_build(const struct domain_def *def, const char *strand_bin,
 				   struct domain_argv *out, struct domain_error *err);
+/*
+ * DOMAIN_ARGV_HOST_SCHED: strandd runs a strategy across domains (gang, gang-relaxed, credit
+ * with the domains' <shares> and quotas): those are left off the VM's own command line.
+ */
+#define DOMAIN_ARGV_HOST_SCHED (1u << 0)
+int __must_check domain_argv_build_flags(const struct domain_def *def, const char *strand_bin,
+					 unsigned flags, struct domain_argv *out,
+					 struct domain_error *err);
 void domain_argv_free(struct domain_argv *a);
 
 /* The whole command line as one shell-quoted string (malloc'd), for logs and tests. */

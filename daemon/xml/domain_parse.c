@@ -2239,8 +2239,8 @@ int domain_parse(const char *xml, size_t len, const struct domain_parse_opts *op
 		 struct domain_def **out, struct domain_error *err)
 {
 	struct pctx c = { .err = err };
-	xmlStructuredErrorFunc old_handler = xmlStructuredError;
-	void *old_ctx = xmlStructuredErrorContext;
+	xmlStructuredErrorFunc old_handler;
+	void *old_ctx;
 	xmlDocPtr doc = NULL;
 	int ret;
 
@@ -2255,7 +2255,13 @@ int domain_parse(const char *xml, size_t len, const struct domain_parse_opts *op
 		return domain_err(err, DOMAIN_ERR_XML_ERROR,
 				  "the document has %zu bytes, more than the %u accepted", len,
 				  DOMAIN_XML_MAX);
+	/*
+	 * Before anything of libxml2's is touched, even its per-thread error handler: its
+	 * global state is set up once, by the first caller (TSan saw two threads race here).
+	 */
 	pthread_once(&xml_once, xml_init);
+	old_handler = xmlStructuredError;
+	old_ctx = xmlStructuredErrorContext;
 	c.flags = opts ? opts->flags : 0;
 	c.emulator = opts ? opts->emulator : NULL;
 	c.def = domain_def_new();
