@@ -246,6 +246,7 @@ static void add_knobs(struct abuild *a, const struct domain_def *d, unsigned fla
 	struct sbuf b = { 0 };
 	char buf[32];
 	unsigned cap;
+	bool own_credit;
 
 	if (s->threading) {
 		if (s->preset[0])
@@ -281,11 +282,18 @@ static void add_knobs(struct abuild *a, const struct domain_def *d, unsigned fla
 				    domain_duration_format(s->skew_ns, buf, sizeof(buf)));
 		push_opt(a, "--sched", &b);
 	}
-	if (d->shares_set && !(flags & DOMAIN_ARGV_HOST_SCHED)) {
+	/*
+	 * <shares> and the quotas are the credit strategy's weight and cap: they act where
+	 * credit runs (the domain's own <strand:sched strategy='credit'>, or strandd's across
+	 * domains). Elsewhere they stay in the XML, as libvirt keeps them, and strand is not
+	 * handed options it would refuse.
+	 */
+	own_credit = strncmp(s->strategy, "credit", 6) == 0 && !(flags & DOMAIN_ARGV_HOST_SCHED);
+	if (d->shares_set && own_credit) {
 		sbuf_printf(&b, "%u", d->shares);
 		push_opt(a, "--weight", &b);
 	}
-	if (!(flags & DOMAIN_ARGV_HOST_SCHED) && (cap = domain_cap_pct(d))) {
+	if (own_credit && (cap = domain_cap_pct(d))) {
 		sbuf_printf(&b, "%u", cap);
 		push_opt(a, "--cap", &b);
 	}

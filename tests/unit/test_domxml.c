@@ -1011,7 +1011,7 @@ Test(domxml, argv_of_every_knob)
 			 "32768K,policy=interleave,host-nodes=0-1+3,hugepages=on --rng --console "
 			 "none --virtio-console socket=/run/c,,1.sock,wait=off --threading "
 			 "lock=big,io=main,map=mutex,iomap=device,iothreads=3,poll_ns=0 --sched "
-			 "pinned:force --cap 100 --disable-exits hlt,pause --pv "
+			 "pinned:force --disable-exits hlt,pause --pv "
 			 "clocksource=off,eoi=off,sched-yield=off --map-churn 5,target=ram",
 			 "%s", j);
 	strand_accepts(&a);
