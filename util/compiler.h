@@ -28,12 +28,12 @@
 /* Ours, also where a system header (libtirpc's rpc/types.h) defined its own. */
 #undef MIN
 #undef MAX
-#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
-#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-#define KiB		 (1024ULL)
-#define MiB		 (1024ULL * KiB)
-#define GiB		 (1024ULL * MiB)
+#define KiB	  (1024ULL)
+#define MiB	  (1024ULL * KiB)
+#define GiB	  (1024ULL * MiB)
 
 /* Guest-physical, host-virtual and guest-virtual addresses never travel as a bare integer. */
 typedef uint64_t gpa_t;
