@@ -7,6 +7,7 @@
  * answered by rpc.c with libvirt's "not supported" error, so a client sees a clean error.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ enum {
 	P_DOMAIN_SHUTDOWN_FLAGS = 258,
 	P_DOMAIN_GET_CPU_STATS = 262,
 	P_CONNECT_LIST_ALL_DOMAINS = 273,
+	P_NODE_GET_CPU_MAP = 293,
 	P_DOMAIN_PIN_EMULATOR = 279,
 	P_DOMAIN_GET_EMULATOR_PIN_INFO = 280,
 	P_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY = 316,
@@ -433,6 +435,51 @@ static int p_node_get_info(struct rpc_call *c, void *o)
 	ok = ok && put_u64(c->out, (uint64_t)pages * (uint64_t)psz / 1024) &&
 	     put_int(c->out, (int)ncpu) && put_int(c->out, (int)mhz) && put_int(c->out, 1) &&
 	     put_int(c->out, 1) && put_int(c->out, (int)ncpu) && put_int(c->out, 1);
+	return ok ? 0 : -1;
+}
+
+static int p_node_get_cpu_map(struct rpc_call *c, void *o)
+{
+	int need_map, need_online, ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
+	unsigned flags, online = 0, len = 0;
+	uint8_t map[DOMAIN_MAX_HOST_CPUS / 8] = { 0 };
+	bool ok;
+
+	(void)o;
+	if (!xdr_int(c->in, &need_map) || !xdr_int(c->in, &need_online) ||
+	    !xdr_u_int(c->in, &flags))
+		return decode_fail(c);
+	if (ncpu > DOMAIN_MAX_HOST_CPUS)
+		ncpu = DOMAIN_MAX_HOST_CPUS;
+	/* The online CPUs, as /sys lists them. */
+	{
+		FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+		char buf[4096] = "";
+		struct domain_cpuset set;
+
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = 0;
+			fclose(f);
+		}
+		buf[strcspn(buf, "\n")] = 0;
+		if (buf[0] && domain_cpuset_parse(buf, &set) == 0) {
+			for (int i = 0; i < ncpu; i++)
+				if (domain_cpuset_test(&set, (unsigned)i)) {
+					map[i / 8] |= (uint8_t)(1u << (i % 8));
+					online++;
+				}
+		} else {
+			for (int i = 0; i < ncpu; i++)
+				map[i / 8] |= (uint8_t)(1u << (i % 8));
+			online = (unsigned)ncpu;
+		}
+	}
+	if (need_map)
+		len = (unsigned)(ncpu + 7) / 8;
+	ok = xdr_u_int(c->out, &len) && (!len || xdr_opaque(c->out, (char *)map, len));
+	ok = ok && xdr_u_int(c->out, &online) && put_int(c->out, ncpu);
+	(void)need_online;
 	return ok ? 0 : -1;
 }
 
@@ -1436,6 +1483,7 @@ static const struct rpc_proc procs[] = {
 	RO(P_GET_MAX_VCPUS, p_get_max_vcpus),
 	RO(P_NODE_GET_INFO, p_node_get_info),
 	RO(P_CONNECT_LIST_ALL_DOMAINS, p_list_all_domains),
+	RO(P_NODE_GET_CPU_MAP, p_node_get_cpu_map),
 	RO(P_NUM_OF_DOMAINS, p_num_of_domains),
 	RO(P_NUM_OF_DEFINED_DOMAINS, p_num_of_defined),
 	RO(P_LIST_DOMAINS, p_list_domains),

@@ -10,6 +10,7 @@ packages=(
   acpica-tools busybox-static qemu-system-x86 gnuplot-nox hwloc numactl
   cpio xz-utils zstd kmod e2fsprogs fio socat
   libxml2-dev libxml2-utils libvirt0
+  libtirpc-dev libvirt-clients python3-libvirt openssh-server openssh-client netcat-openbsd
 )
 
 missing=()
