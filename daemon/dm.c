@@ -1147,6 +1147,7 @@ static void reattach_one(struct dm *m, const char *path)
 	pid_t pid;
 	uint64_t st;
 	const char *name;
+	char namebuf[DOMAIN_NAME_MAX + 1];
 
 	if (file_read_all(path, 1 << 16, &txt, &len))
 		return;
@@ -1158,7 +1159,9 @@ static void reattach_one(struct dm *m, const char *path)
 		json_object_put(o);
 		return;
 	}
-	name = json_object_get_string(v);
+	/* A copy: o is released before the last messages that name the domain. */
+	snprintf(namebuf, sizeof(namebuf), "%s", json_object_get_string(v));
+	name = namebuf;
 	pid = json_object_object_get_ex(o, "pid", &v) ? (pid_t)json_object_get_int(v) : -1;
 	st = json_object_object_get_ex(o, "starttime", &v) ? (uint64_t)json_object_get_int64(v) : 0;
 	snprintf(xmlp, sizeof(xmlp), "%s/%s.xml", m->opts.run_dir, name);

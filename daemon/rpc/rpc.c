@@ -585,6 +585,8 @@ static int listen_on(struct rpc_server *s, const char *path, bool ro, char *err,
 	struct stat stt;
 	int fd;
 
+	if (!path)
+		return -EINVAL;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "socket path %s is too long (%zu bytes at most)", path,
 			 sizeof(sa.sun_path) - 1);
