@@ -519,15 +519,15 @@ const char *dm_sched_type(struct dm *m, unsigned *nparams)
 int dm_sched_get(struct dm *m, struct dm_dom *d, unsigned flags, struct dm_params *out,
 		 struct dm_err *err)
 {
-	struct domain_def *def;
+	struct domain_def *def = NULL;
 	int ret = pick_def(d, flags, &def, err);
-	uint64_t period = def && def->period_us ? def->period_us : DOMAIN_DEFAULT_PERIOD;
-	uint64_t gperiod =
-		def && def->global_period_us ? def->global_period_us : DOMAIN_DEFAULT_PERIOD;
+	uint64_t period, gperiod;
 
 	(void)m;
 	if (ret)
 		return ret;
+	period = def->period_us ? def->period_us : DOMAIN_DEFAULT_PERIOD;
+	gperiod = def->global_period_us ? def->global_period_us : DOMAIN_DEFAULT_PERIOD;
 	ret = dm_params_add(out, "cpu_shares", DM_P_ULLONG, 0, def->shares_set ? def->shares : 1024,
 			    NULL);
 	ret = ret ?: dm_params_add(out, "vcpu_period", DM_P_ULLONG, 0, period, NULL);

@@ -22,7 +22,8 @@
 #define VIR_ERR_INTERNAL_ERROR	 1
 #define VIR_ERR_RPC		 39
 #define VIR_ERR_OPERATION_DENIED 29
-#define VIR_FROM_RPC		 7 /* virErrorDomain */
+#define VIR_FROM_RPC		 7     /* virErrorDomain */
+#define RPC_IN_SMALL		 65536 /* a client's input buffer, until a bigger frame comes */
 
 struct rpc_client {
 	struct rpc_server *s;
@@ -31,8 +32,8 @@ struct rpc_client {
 	bool readonly, opened, dead, want_out;
 	uid_t uid;
 	pid_t pid;
-	uint8_t *in; /* the frame being read */
-	size_t in_len, in_want;
+	uint8_t *in; /* the frame being read (RPC_IN_SMALL bytes, grown for a bigger frame) */
+	size_t in_len, in_want, in_cap;
 	uint8_t *out; /* bytes waiting to be written: out[out_off..out_len) */
 	size_t out_off, out_len, out_cap;
 	void *data;
@@ -476,6 +477,16 @@ static void on_client(void *opaque, uint32_t events)
 				client_drop(c, "bad frame length");
 				return;
 			}
+			if (len > c->in_cap) {
+				uint8_t *p = realloc(c->in, len);
+
+				if (!p) {
+					client_drop(c, "out of memory");
+					return;
+				}
+				c->in = p;
+				c->in_cap = len;
+			}
 			c->in_want = len;
 			continue;
 		}
@@ -484,7 +495,42 @@ static void on_client(void *opaque, uint32_t events)
 			return;
 		c->in_len = 0;
 		c->in_want = 0;
+		if (c->in_cap > RPC_IN_SMALL) {
+			uint8_t *p = realloc(c->in, RPC_IN_SMALL);
+
+			if (p) {
+				c->in = p;
+				c->in_cap = RPC_IN_SMALL;
+			}
+		}
 	}
+}
+
+static int add_client(struct rpc_server *s, int fd, bool readonly, const struct ucred *cr)
+{
+	struct rpc_client *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->in = malloc(RPC_IN_SMALL);
+	if (!c || !c->in) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->in_cap = RPC_IN_SMALL;
+	c->s = s;
+	c->fd = fd;
+	c->readonly = readonly;
+	c->uid = cr->uid;
+	c->pid = cr->pid;
+	if (ioloop_add_fd(s->loop, fd, EPOLLIN, on_client, c, &c->h)) {
+		client_free(c);
+		return -ENOMEM;
+	}
+	c->next = s->clients;
+	s->clients = c;
+	s->nclients++;
+	s->st.clients++;
+	return 0;
 }
 
 static void on_accept(void *opaque, uint32_t events)
@@ -498,7 +544,6 @@ static void on_accept(void *opaque, uint32_t events)
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ucred cr;
 		socklen_t crl = sizeof(cr);
-		struct rpc_client *c;
 
 		if (fd < 0)
 			return;
@@ -521,29 +566,24 @@ static void on_accept(void *opaque, uint32_t events)
 			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (c)
-			c->in = malloc(RPC_MAX_MSG);
-		if (!c || !c->in) {
-			free(c);
+		if (add_client(s, fd, l->readonly, &cr))
 			close(fd);
-			continue;
-		}
-		c->s = s;
-		c->fd = fd;
-		c->readonly = l->readonly;
-		c->uid = cr.uid;
-		c->pid = cr.pid;
-		if (ioloop_add_fd(s->loop, fd, EPOLLIN, on_client, c, &c->h)) {
-			client_free(c);
-			close(fd);
-			continue;
-		}
-		c->next = s->clients;
-		s->clients = c;
-		s->nclients++;
-		s->st.clients++;
 	}
+}
+
+int rpc_server_adopt_fd(struct rpc_server *s, int fd, bool readonly)
+{
+	struct ucred cr = { 0, 0, 0 };
+	socklen_t crl = sizeof(cr);
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl))
+		cr = (struct ucred){ 0, geteuid(), getegid() };
+	if (s->nclients >= RPC_MAX_CLIENTS)
+		return -EMFILE;
+	return add_client(s, fd, readonly, &cr);
 }
 
 bool rpc_client_readonly(const struct rpc_client *c)

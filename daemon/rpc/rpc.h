@@ -110,6 +110,12 @@ int __must_check rpc_server_create(struct rpc_server **out, struct ioloop *loop,
 void rpc_server_destroy(struct rpc_server *s);
 void rpc_server_get_stats(const struct rpc_server *s, struct rpc_stats *out);
 
+/*
+ * Serve an already connected stream socket as a client (its peer credentials are read as for
+ * an accepted one): a socket a supervisor passed down, or a test's socketpair. Takes fd.
+ */
+int __must_check rpc_server_adopt_fd(struct rpc_server *s, int fd, bool readonly);
+
 /* The error the reply carries (libvirt's virErrorNumber and virErrorDomain). Returns -1. */
 int rpc_call_error(struct rpc_call *call, int code, int domain, const char *fmt, ...)
 	__printf(4, 5);
