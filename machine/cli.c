@@ -6,6 +6,8 @@
 
 #include "machine/cli.h"
 #include "core/guest/abi.h"
+#include "core/guest/embedded.h"
+#include "core/mguest_args.h"
 #include "devices/virtio/blk.h"
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
@@ -745,6 +747,21 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 	if (cfg->guest_args && strlen(cfg->guest_args) >= SG_ARGS_MAX)
 		return errbuf_set(err, -EINVAL, "guest arguments longer than %d characters",
 				  SG_ARGS_MAX - 1);
+	if (cfg->kind == GUEST_MICRO && !cfg->guest_file) {
+		/* The embedded guest's own table (SG_ARGS); --guest-file is checked on loading. */
+		const struct embedded_guest *g = embedded_guest_find(cfg->guest);
+		char label[96];
+
+		if (!g)
+			return errbuf_set(
+				err, -EINVAL,
+				"--guest: no micro-guest called '%s' (see `strand guests`)",
+				cfg->guest);
+		snprintf(label, sizeof(label), "--guest %s", cfg->guest);
+		if (mguest_args_check_image(g->start, (size_t)(g->end - g->start), label,
+					    cfg->guest_args, err))
+			return -EINVAL;
+	}
 	if (gnuma_finish(&cfg->gnuma, cfg->vcpus, cfg->mem_bytes, err))
 		return -EINVAL;
 	if (cfg->gnuma.nr_nodes && cfg->kind == GUEST_FLAT)
