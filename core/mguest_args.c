@@ -78,8 +78,7 @@ int mguest_args_read(const uint8_t *img, size_t len, struct mguest_args *t, cons
 		const char *name;
 
 		memcpy(&sh, img + shoff + (uint64_t)i * sizeof(Elf64_Shdr), sizeof(sh));
-		if (sh.sh_name >= strsh.sh_size ||
-		    strsh.sh_size - sh.sh_name < sizeof(SECTION))
+		if (sh.sh_name >= strsh.sh_size || strsh.sh_size - sh.sh_name < sizeof(SECTION))
 			continue;
 		name = (const char *)img + strsh.sh_offset + sh.sh_name;
 		if (memcmp(name, SECTION, sizeof(SECTION)))
@@ -254,9 +253,10 @@ int mguest_args_check(const struct mguest_args *t, const char *guest, const char
 
 			key_list(t, keys, sizeof(keys));
 			if (!t->n)
-				return errbuf_set(err, -EINVAL,
-						  "%s: unknown argument '%.*s' (it takes no arguments)",
-						  guest, (int)klen, p);
+				return errbuf_set(
+					err, -EINVAL,
+					"%s: unknown argument '%.*s' (it takes no arguments)",
+					guest, (int)klen, p);
 			return errbuf_set(err, -EINVAL, "%s: unknown argument '%.*s' (known: %s)",
 					  guest, (int)klen, p, keys);
 		}
@@ -265,7 +265,8 @@ int mguest_args_check(const struct mguest_args *t, const char *guest, const char
 			const char *qe = strchr(q, ',');
 			size_t qn = qe ? (size_t)(qe - q) : strlen(q);
 
-			if (qn >= klen && memcmp(q, key, klen) == 0 && (qn == klen || q[klen] == '='))
+			if (qn >= klen && memcmp(q, key, klen) == 0 &&
+			    (qn == klen || q[klen] == '='))
 				return errbuf_set(err, -EINVAL, "%s: argument '%s' given twice",
 						  guest, key);
 			q += qn + 1;
@@ -275,9 +276,9 @@ int mguest_args_check(const struct mguest_args *t, const char *guest, const char
 					  guest, key, what);
 		ret = check_value(d, eq + 1, (size_t)(p + n - (eq + 1)));
 		if (ret)
-			return errbuf_set(err, -EINVAL, "%s: %.*s is %s: %s takes %s", guest, (int)n,
-					  p, ret == -ERANGE ? "out of range" : "not valid", key,
-					  what);
+			return errbuf_set(err, -EINVAL, "%s: %.*s is %s: %s takes %s", guest,
+					  (int)n, p, ret == -ERANGE ? "out of range" : "not valid",
+					  key, what);
 		p = end ? end + 1 : p + n;
 	}
 	return 0;

@@ -37,8 +37,8 @@ const struct sg_arg_desc *mguest_args_find(const struct mguest_args *t, const ch
  * keys given twice, missing values, values of the wrong type or out of range. Returns 0 or
  * -EINVAL with a one-line message in err naming the guest, the argument and what it takes.
  */
-int __must_check mguest_args_check(const struct mguest_args *t, const char *guest,
-				   const char *args, struct errbuf *err);
+int __must_check mguest_args_check(const struct mguest_args *t, const char *guest, const char *args,
+				   struct errbuf *err);
 
 /*
  * Read the table of an image and check args against it (label names the guest in messages,

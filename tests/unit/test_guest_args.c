@@ -20,8 +20,8 @@ static void table_of(const char *name, struct mguest_args *t)
 	const char *why = "";
 
 	cr_assert_not_null(g, "no embedded guest %s", name);
-	cr_assert_eq(mguest_args_read(g->start, (size_t)(g->end - g->start), t, &why), 0,
-		     "%s: %s", name, why);
+	cr_assert_eq(mguest_args_read(g->start, (size_t)(g->end - g->start), t, &why), 0, "%s: %s",
+		     name, why);
 }
 
 static char *read_source(const char *name)
@@ -75,9 +75,10 @@ Test(guest_args, every_key_read_is_declared)
 
 				cr_assert_not_null(e);
 				snprintf(key, sizeof(key), "%.*s", (int)(e - k), k);
-				cr_expect_not_null(mguest_args_find(&t, key),
-						   "%s reads '%s', which its SG_ARGS does not declare",
-						   name, key);
+				cr_expect_not_null(
+					mguest_args_find(&t, key),
+					"%s reads '%s', which its SG_ARGS does not declare", name,
+					key);
 				keys++;
 			}
 		}
@@ -90,23 +91,23 @@ Test(guest_args, every_key_read_is_declared)
 	cr_expect_gt(keys, 40, "only %u argument reads found", keys);
 }
 
-#define CHECK_OK(guest, args)                                                            \
-	do {                                                                             \
-		table_of(guest, &t);                                                     \
-		cr_expect_eq(mguest_args_check(&t, "--guest " guest, args, &err), 0,     \
-			     "%s:%s refused: %s", guest, args, err.msg);                \
-		mguest_args_free(&t);                                                    \
+#define CHECK_OK(guest, args)                                                        \
+	do {                                                                         \
+		table_of(guest, &t);                                                 \
+		cr_expect_eq(mguest_args_check(&t, "--guest " guest, args, &err), 0, \
+			     "%s:%s refused: %s", guest, args, err.msg);             \
+		mguest_args_free(&t);                                                \
 	} while (0)
-#define CHECK_BAD(guest, args, needle)                                                   \
-	do {                                                                             \
-		err.msg[0] = 0;                                                          \
-		table_of(guest, &t);                                                     \
-		cr_expect_eq(mguest_args_check(&t, "--guest " guest, args, &err), -EINVAL, \
-			     "%s:%s accepted", guest, args);                             \
-		cr_expect(strstr(err.msg, needle), "%s:%s: '%s' does not name '%s'", guest, \
-			  args, err.msg, needle);                                        \
-		cr_expect_null(strchr(err.msg, '\n'));                                   \
-		mguest_args_free(&t);                                                    \
+#define CHECK_BAD(guest, args, needle)                                                            \
+	do {                                                                                      \
+		err.msg[0] = 0;                                                                   \
+		table_of(guest, &t);                                                              \
+		cr_expect_eq(mguest_args_check(&t, "--guest " guest, args, &err), -EINVAL,        \
+			     "%s:%s accepted", guest, args);                                      \
+		cr_expect(strstr(err.msg, needle), "%s:%s: '%s' does not name '%s'", guest, args, \
+			  err.msg, needle);                                                       \
+		cr_expect_null(strchr(err.msg, '\n'));                                            \
+		mguest_args_free(&t);                                                             \
 	} while (0)
 
 Test(guest_args, values_checked_against_the_table)
