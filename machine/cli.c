@@ -138,7 +138,8 @@ void cli_usage_run(FILE *f)
 		"  --log-level LEVEL      error, warn (default), info or debug\n"
 		"\n"
 		"Exit status: the micro-guest's status; 0 when the guest powers off or resets;\n"
-		"1 a guest assertion failed; 2 bad usage or input; 3 the guest crashed (exception,\n"
+		"1 a guest assertion failed; 2 bad usage or input (found before any VM exists:\n"
+		"options, guest arguments, files, output paths); 3 the guest crashed (exception,\n"
 		"triple fault, emulation failure); 4 host error; 124 timeout; 128+N signal N.\n"
 		"Signals: SIGUSR1 pauses every VM, SIGUSR2 resumes; SIGQUIT prints every vCPU's\n"
 		"registers and carries on; SIGINT and SIGTERM stop (a second one exits at once).\n");

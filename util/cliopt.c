@@ -40,11 +40,13 @@ int cliopt_next(struct cliopt *p, struct errbuf *err)
 	if (c == ':')
 		return errbuf_set(err, CLIOPT_ERROR, "option %s needs a value", cliopt_name(p));
 	if (c == '?') {
-		if (optopt && optopt < 256)
+		const char *word = optind > 0 && optind <= p->argc ? p->argv[optind - 1] : "";
+
+		/* A long option (unknown, or a flag given a value) as written; else -X. */
+		if (optopt && optopt < 256 && strncmp(word, "--", 2) != 0)
 			return errbuf_set(err, CLIOPT_ERROR, "unknown option for %s: -%c", p->cmd,
 					  optopt);
-		return errbuf_set(err, CLIOPT_ERROR, "unknown option for %s: %s", p->cmd,
-				  p->argv[optind - 1]);
+		return errbuf_set(err, CLIOPT_ERROR, "unknown option for %s: %s", p->cmd, word);
 	}
 	return c;
 }
