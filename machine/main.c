@@ -1,5 +1,5 @@
 /*
- * main.c - the strand command: run, guests, host-check, plan. The main thread blocks the process
+ * main.c - the strand command: run, guests, host-check, plan, bench. The main thread blocks the process
  * signals before creating any thread (they arrive through the main loop's signalfd).
  */
 #include <errno.h>
@@ -25,18 +25,20 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: strand COMMAND [options]\n"
-		   "\n"
-		   "Commands:\n"
-		   "  run          run a VM (default: the hello micro-guest); strand run --help\n"
-		   "  guests [NAME]  list the embedded micro-guests, or one guest's arguments\n"
-		   "  host-check   check that this host is ready (KVM kind, NUMA, hugepages, ...)\n"
-		   "  plan         show where VM threads and memory would be placed, on this host\n"
-		   "               or any topology; strand plan --help\n"
-		   "  bench        benchmarks, comparisons, the A/B gate; strand bench --help\n"
-		   "  version      print the version\n"
-		   "\n"
-		   "Environment: STRAND_LOG=error|warn|info|debug sets the log level.\n");
+	fprintf(f,
+		"usage: strand COMMAND [options]\n"
+		"\n"
+		"Commands:\n"
+		"  run          run a VM (default: the hello micro-guest); strand run --help\n"
+		"  guests       list the embedded micro-guests; strand guests NAME: one guest's\n"
+		"               arguments (name, type, range, default, help)\n"
+		"  host-check   check that this host is ready (KVM kind, NUMA, hugepages, ...)\n"
+		"  plan         show where VM threads and memory would be placed, on this host\n"
+		"               or any topology; strand plan --help\n"
+		"  bench        benchmarks, comparisons, the A/B gate; strand bench --help\n"
+		"  version      print the version\n"
+		"\n"
+		"Environment: STRAND_LOG=error|warn|info|debug sets the log level.\n");
 }
 
 static int cmd_guests(int argc, char **argv)
