@@ -54,7 +54,7 @@ struct usage_case {
 		}                           \
 	}
 
-/* "@TMP@" in an argument is replaced by a fresh directory. */
+/* "@TMP@" in an argument is replaced by a fresh directory, "@BUILD@" by $STRAND_BUILD. */
 static const struct usage_case cases[] = {
 	/* Micro-guest arguments: checked against the guest's own table (issue 14). */
 	E2("--guest hello: unknown argument 'nosuchkey' (it takes no arguments)", "run", "--guest",
@@ -158,6 +158,12 @@ static const struct usage_case cases[] = {
 	E2_KVM("--disk /nonexistent/d.img: No such file or directory", "run", "--disk",
 	       "path=/nonexistent/d.img"),
 	E2_KVM("/nonexistent: no such device", "run", "--kvm", "/nonexistent"),
+	/* A --guest-file image carries its table too. */
+	E2_KVM("--guest-file @BUILD@/core/guest/embed/exitlat.elf: unknown argument 'bogus' "
+	       "(known: iters, warmup, mode)",
+	       "run", "--guest-file", "@BUILD@/core/guest/embed/exitlat.elf:bogus=1"),
+	RUNS(0, ERR, "", "run", "--guest-file", "@BUILD@/core/guest/embed/exitlat.elf:iters=10",
+	     "--quiet"),
 	/* plan, host-check, bench, guests. */
 	E2("unknown option for plan: --bogus (see strand plan --help)", "plan", "--bogus"),
 	E2("plan: --vm: '0' is not a vCPU count (1 to 1024)", "plan", "--vm", "0"),
@@ -207,6 +213,28 @@ static const struct usage_case cases[] = {
 	     "300ms"),
 };
 
+/* s with "@TMP@" and "@BUILD@" replaced, into buf. */
+static void expand(char *buf, size_t size, const char *s, const char *tmp)
+{
+	const char *build = getenv("STRAND_BUILD");
+	size_t used = 0;
+
+	buf[0] = '\0';
+	while (*s && used + 1 < size) {
+		if (strncmp(s, "@TMP@", 5) == 0) {
+			used += (size_t)snprintf(buf + used, size - used, "%s", tmp);
+			s += 5;
+		} else if (strncmp(s, "@BUILD@", 7) == 0) {
+			used += (size_t)snprintf(buf + used, size - used, "%s",
+						 build ? build : ".");
+			s += 7;
+		} else {
+			buf[used++] = *s++;
+			buf[used] = '\0';
+		}
+	}
+}
+
 static unsigned count_lines(const char *s)
 {
 	unsigned n = 0;
@@ -225,7 +253,7 @@ Test(usage, every_case)
 	cr_assert_not_null(mkdtemp(tmp));
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct usage_case *c = &cases[i];
-		char *argv[16], store[14][256], all[512] = "", line[512];
+		char *argv[16], store[14][512], all[1024] = "", line[1024], want[1024];
 		const char *text, *nl;
 		struct run_result r;
 		unsigned n;
@@ -235,13 +263,7 @@ Test(usage, every_case)
 			continue;
 		}
 		for (n = 0; c->argv[n]; n++) {
-			const char *at = strstr(c->argv[n], "@TMP@");
-
-			if (at)
-				snprintf(store[n], sizeof(store[n]), "%.*s%s%s",
-					 (int)(at - c->argv[n]), c->argv[n], tmp, at + 5);
-			else
-				snprintf(store[n], sizeof(store[n]), "%s", c->argv[n]);
+			expand(store[n], sizeof(store[n]), c->argv[n], tmp);
 			argv[n] = store[n];
 			strncat(all, store[n], sizeof(all) - strlen(all) - 2);
 			strcat(all, " ");
@@ -254,8 +276,9 @@ Test(usage, every_case)
 		nl = strchr(text, '\n');
 		snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - text) : (int)strlen(text),
 			 text);
-		cr_expect(strstr(line, c->first), "strand %s: first line '%s' does not hold '%s'",
-			  all, line, c->first);
+		expand(want, sizeof(want), c->first, tmp);
+		cr_expect(strstr(line, want), "strand %s: first line '%s' does not hold '%s'", all,
+			  line, want);
 		if (c->status == 2) {
 			cr_expect_eq(count_lines(r.err), 1, "strand %s: stderr is not one line: %s",
 				     all, r.err);
