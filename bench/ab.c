@@ -8,9 +8,10 @@
 #include "bench/bench.h"
 #include "bench/compare.h"
 #include "bench/spawn.h"
+#include "util/cliopt.h"
 #include "util/log.h"
 
-static void ab_usage(FILE *f)
+void ab_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: strand bench ab --a STRAND_A --b STRAND_B [options] [SUITE...]\n"
@@ -24,7 +25,8 @@ static void ab_usage(FILE *f)
 		"  --max-reps N         at most this many per variant and side (default 3x reps)\n"
 		"  --json FILE          {\"a\": document, \"b\": document, \"comparison\": ...}\n"
 		"  --alpha, --min-effect, --warmup, --seed, --timeout, --matrix, --scenario,\n"
-		"  --no-progress, --quiet: as for strand bench\n"
+		"  --args, --metric, --raw-max, --no-progress, -q/--quiet: as for strand bench\n"
+		"  -h, --help           this text\n"
 		"\n"
 		"Only variants that run strand take part (not the KVM floor nor QEMU).\n"
 		"Exit status: 0 no regression, 1 a regression or a failed run, 2 bad usage.\n");
@@ -135,7 +137,7 @@ int ab_main(int argc, char **argv)
 	int ret, status = 0;
 	bool failed = false;
 
-	ret = bench_parse(argc, argv, &c, &err);
+	ret = bench_parse(argc, argv, "bench ab", bench_ab_options, &c, &err);
 	if (ret == 1) {
 		ab_usage(stdout);
 		return 0;
@@ -145,8 +147,14 @@ int ab_main(int argc, char **argv)
 		return 2;
 	}
 	if (!c.a || !c.b) {
-		log_error("bench ab: --a STRAND_A and --b STRAND_B are required");
-		ab_usage(stderr);
+		log_error(
+			"bench ab: --a STRAND_A and --b STRAND_B are required (see strand bench ab "
+			"--help)");
+		bench_cli_free(&c);
+		return 2;
+	}
+	if (c.json && cliopt_check_output("--json", c.json, false, &err)) {
+		log_error("bench ab: %s", err.msg);
 		bench_cli_free(&c);
 		return 2;
 	}

@@ -16,6 +16,7 @@
 #include "bench/spawn.h"
 #include "bench/table.h"
 #include "strand-config.h"
+#include "util/cliopt.h"
 #include "util/log.h"
 
 #define MAX_SUITES  BENCH_MAX_SUITES
@@ -156,7 +157,7 @@ void bench_fill_meta(struct doc *d, int argc, char **argv, const struct bench_op
 	json_object_object_add(d->meta, "settings", set);
 }
 
-static void bench_usage(FILE *f)
+void bench_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: strand bench [options] [SUITE...]      run suites (default: quick)\n"
@@ -190,6 +191,7 @@ static void bench_usage(FILE *f)
 		"  --raw-max N          raw samples kept per run and metric (default 1000)\n"
 		"  --alpha P, --min-effect F   verdicts in the tables (default 0.01, 0.05)\n"
 		"  --no-progress, -q/--quiet   no progress line / no tables\n"
+		"  -h, --help           this text (strand bench ab --help: the A/B gate's options)\n"
 		"\n"
 		"Exit status: 0 done; 1 a variant failed (crash, timeout, missing result); 2 bad\n"
 		"usage; 130 interrupted. Variants whose options this build rejects are reported as\n"
@@ -232,31 +234,60 @@ static int list_suites(const struct suite_def *const *extra, size_t nextra)
 	return 0;
 }
 
+const struct option bench_report_options[] = {
+	{ "plot", required_argument, NULL, 'p' },
+	{ "markdown", no_argument, NULL, 'm' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void bench_report_usage(FILE *f)
+{
+	fprintf(f, "usage: strand bench report DOC.json [--plot DIR] [--markdown]\n"
+		   "\n"
+		   "Prints the tables of a document written by strand bench --json.\n"
+		   "  --plot DIR   PNG and SVG per suite (gnuplot) and DIR/report.md\n"
+		   "  --markdown   print the tables as Markdown\n"
+		   "  -h, --help   this text\n");
+}
+
 /* report DOC.json --plot DIR [--markdown] */
 static int cmd_report(int argc, char **argv)
 {
 	const char *dir = NULL, *path = NULL;
 	struct bstats_params p;
 	struct errbuf err = { "" };
+	struct cliopt o;
 	struct doc *d;
 	bool md = false;
-	int status = 0;
+	int status = 0, c;
 
 	bstats_params_default(&p);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--plot") && i + 1 < argc)
-			dir = argv[++i];
-		else if (!strcmp(argv[i], "--markdown"))
+	cliopt_init(&o, "bench report", argc, argv, "h", bench_report_options);
+	while ((c = cliopt_next(&o, &err)) != -1) {
+		switch (c) {
+		case 'p':
+			dir = o.arg;
+			break;
+		case 'm':
 			md = true;
-		else if (argv[i][0] != '-' && !path)
-			path = argv[i];
-		else {
-			log_error("usage: strand bench report DOC.json [--plot DIR] [--markdown]");
+			break;
+		case 'h':
+			bench_report_usage(stdout);
+			return 0;
+		default:
+			log_error("%s (see strand bench report --help)", err.msg);
 			return 2;
 		}
 	}
-	if (!path) {
-		log_error("usage: strand bench report DOC.json [--plot DIR] [--markdown]");
+	if (argc - o.ind != 1) {
+		log_error("bench report: expected one document, DOC.json (see strand bench report "
+			  "--help)");
+		return 2;
+	}
+	path = argv[o.ind];
+	if (dir && cliopt_check_output("--plot", dir, true, &err)) {
+		log_error("bench report: %s", err.msg);
 		return 2;
 	}
 	if (doc_load(path, &d, &err)) {
@@ -301,7 +332,7 @@ enum {
 	O_MAX_REPS,
 };
 
-static const struct option bench_options[] = {
+const struct option bench_options[] = {
 	{ "reps", required_argument, NULL, O_REPS },
 	{ "warmup", required_argument, NULL, O_WARMUP },
 	{ "order", required_argument, NULL, O_ORDER },
@@ -324,9 +355,29 @@ static const struct option bench_options[] = {
 	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* bench ab: only strand variants run (no peers), each side's binary is --a or --b. */
+const struct option bench_ab_options[] = {
 	{ "a", required_argument, NULL, O_A },
 	{ "b", required_argument, NULL, O_B },
+	{ "reps", required_argument, NULL, O_REPS },
 	{ "max-reps", required_argument, NULL, O_MAX_REPS },
+	{ "warmup", required_argument, NULL, O_WARMUP },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "matrix", required_argument, NULL, O_MATRIX },
+	{ "scenario", required_argument, NULL, O_SCENARIO },
+	{ "args", required_argument, NULL, O_ARGS },
+	{ "metric", required_argument, NULL, O_METRIC },
+	{ "json", required_argument, NULL, O_JSON },
+	{ "raw-max", required_argument, NULL, O_RAW_MAX },
+	{ "alpha", required_argument, NULL, O_ALPHA },
+	{ "min-effect", required_argument, NULL, O_MIN_EFFECT },
+	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
+	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -343,113 +394,114 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-int bench_parse(int argc, char **argv, struct bench_cli *c, struct errbuf *err)
+int bench_parse(int argc, char **argv, const char *cmd, const struct option *opts,
+		struct bench_cli *c, struct errbuf *err)
 {
 	static char matrix[2048];
+	struct cliopt p;
 	int opt;
 
 	memset(c, 0, sizeof(*c));
 	bench_opts_default(&c->o);
 	matrix[0] = '\0';
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "n:qh", bench_options, NULL)) != -1) {
+	cliopt_init(&p, cmd, argc, argv, "n:qh", opts);
+	while ((opt = cliopt_next(&p, err)) != -1) {
+		const char *arg = p.arg;
 		unsigned long v;
 		char *end;
 
 		switch (opt) {
 		case 'n':
 		case O_REPS:
-			if (parse_uint(optarg, 100000, &v) || v == 0)
+			if (parse_uint(arg, 100000, &v) || v == 0)
 				return errbuf_set(err, -EINVAL, "--reps: expected a count >= 1");
 			c->o.reps = (unsigned)v;
 			break;
 		case O_WARMUP:
-			if (parse_uint(optarg, 1000, &v))
+			if (parse_uint(arg, 1000, &v))
 				return errbuf_set(err, -EINVAL, "--warmup: expected a count");
 			c->o.warmup = (unsigned)v;
 			c->o.warmup_given = true;
 			break;
 		case O_MAX_REPS:
-			if (parse_uint(optarg, 100000, &v) || v == 0)
+			if (parse_uint(arg, 100000, &v) || v == 0)
 				return errbuf_set(err, -EINVAL,
 						  "--max-reps: expected a count >= 1");
 			c->max_reps = (unsigned)v;
 			break;
 		case O_ORDER:
-			if (strcmp(optarg, "random") && strcmp(optarg, "alternate"))
+			if (strcmp(arg, "random") && strcmp(arg, "alternate"))
 				return errbuf_set(err, -EINVAL,
 						  "--order: expected random or alternate");
-			c->o.alternate = !strcmp(optarg, "alternate");
+			c->o.alternate = !strcmp(arg, "alternate");
 			break;
 		case O_SEED:
-			if (parse_uint(optarg, ~0UL, &v))
+			if (parse_uint(arg, ~0UL, &v))
 				return errbuf_set(err, -EINVAL, "--seed: expected a number");
 			c->o.seed = v;
 			break;
 		case O_TIMEOUT:
-			c->o.timeout_s = strtod(optarg, &end);
+			c->o.timeout_s = strtod(arg, &end);
 			if (*end || c->o.timeout_s <= 0)
 				return errbuf_set(err, -EINVAL, "--timeout: expected seconds > 0");
 			break;
 		case O_PEER:
-			if (strcmp(optarg, "qemu"))
+			if (strcmp(arg, "qemu"))
 				return errbuf_set(err, -EINVAL, "--peer: only qemu is known");
 			c->o.peer_qemu = true;
 			break;
 		case O_MATRIX:
-			if (!strchr(optarg, '=') ||
-			    strlen(matrix) + strlen(optarg) + 2 >= sizeof(matrix))
+			if (!strchr(arg, '=') || strlen(matrix) + strlen(arg) + 2 >= sizeof(matrix))
 				return errbuf_set(err, -EINVAL,
 						  "--matrix: expected KNOB=V1,V2,..., got '%s'",
-						  optarg);
+						  arg);
 			if (matrix[0])
 				strcat(matrix, ";");
-			strcat(matrix, optarg);
+			strcat(matrix, arg);
 			c->o.matrix = matrix;
 			break;
 		case O_SCENARIO:
-			c->scenario = optarg;
+			c->scenario = arg;
 			break;
 		case O_ARGS:
-			c->custom_args = optarg;
+			c->custom_args = arg;
 			break;
 		case O_METRIC:
 			if (c->nmetrics >= MAX_METRICS)
 				return errbuf_set(err, -EINVAL, "--metric: at most %d",
 						  MAX_METRICS);
-			c->metrics[c->nmetrics++] = optarg;
+			c->metrics[c->nmetrics++] = arg;
 			break;
 		case O_STRAND:
-			c->o.strand = optarg;
+			c->o.strand = arg;
 			break;
 		case O_QEMU:
-			c->o.qemu = optarg;
+			c->o.qemu = arg;
 			break;
 		case O_FLOOR:
-			c->o.floor = optarg;
+			c->o.floor = arg;
 			break;
 		case O_JSON:
-			c->json = optarg;
+			c->json = arg;
 			break;
 		case O_PLOT:
-			c->plot = optarg;
+			c->plot = arg;
 			break;
 		case O_MARKDOWN:
 			c->markdown = true;
 			break;
 		case O_RAW_MAX:
-			if (parse_uint(optarg, 100000000, &v))
+			if (parse_uint(arg, 100000000, &v))
 				return errbuf_set(err, -EINVAL, "--raw-max: expected a count");
 			c->o.raw_max = v;
 			break;
 		case O_ALPHA:
-			c->o.stats.alpha = strtod(optarg, &end);
+			c->o.stats.alpha = strtod(arg, &end);
 			if (*end || c->o.stats.alpha <= 0 || c->o.stats.alpha >= 1)
 				return errbuf_set(err, -EINVAL, "--alpha: expected (0, 1)");
 			break;
 		case O_MIN_EFFECT:
-			c->o.stats.min_effect = strtod(optarg, &end);
+			c->o.stats.min_effect = strtod(arg, &end);
 			if (*end || c->o.stats.min_effect < 0)
 				return errbuf_set(err, -EINVAL, "--min-effect: expected >= 0");
 			break;
@@ -462,27 +514,23 @@ int bench_parse(int argc, char **argv, struct bench_cli *c, struct errbuf *err)
 			c->o.progress = false;
 			break;
 		case O_A:
-			c->a = optarg;
+			c->a = arg;
 			break;
 		case O_B:
-			c->b = optarg;
+			c->b = arg;
 			break;
 		case 'h':
 		case O_HELP:
 			return 1;
-		case ':':
-			return errbuf_set(err, -EINVAL, "option %s needs a value",
-					  argv[optind - 1]);
 		default:
-			return errbuf_set(err, -EINVAL, "unknown option for bench: %s",
-					  argv[optind - 1]);
+			return -EINVAL; /* CLIOPT_ERROR: err says why */
 		}
 	}
 	if (c->nmetrics && !c->custom_args)
 		return errbuf_set(err, -EINVAL, "--metric needs --args");
 	if (c->custom_args && !c->nmetrics)
 		return errbuf_set(err, -EINVAL, "--args needs at least one --metric");
-	for (int i = optind; i < argc; i++) {
+	for (int i = p.ind; i < argc; i++) {
 		if (!strcmp(argv[i], "all")) {
 			for (unsigned k = 0; all_suites[k]; k++)
 				if (c->nsuites < MAX_SUITES)
@@ -554,7 +602,7 @@ static int cmd_run(int argc, char **argv)
 	int ret, status = 0;
 	bool failed = false;
 
-	ret = bench_parse(argc, argv, &c, &err);
+	ret = bench_parse(argc, argv, "bench", bench_options, &c, &err);
 	if (ret == 1) {
 		bench_usage(stdout);
 		return 0;
@@ -570,7 +618,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (bench_select(&c, defs, &n, &err) ||
 	    bench_resolve_programs(&c.o, self, sizeof(self), floorbuf, sizeof(floorbuf), qemubuf,
-				   sizeof(qemubuf), &err)) {
+				   sizeof(qemubuf), &err) ||
+	    (c.json && cliopt_check_output("--json", c.json, false, &err)) ||
+	    (c.plot && cliopt_check_output("--plot", c.plot, true, &err))) {
 		log_error("%s", err.msg);
 		bench_cli_free(&c);
 		return 2;
@@ -641,7 +691,7 @@ int bench_main(int argc, char **argv)
 		const struct suite_def *defs[MAX_SUITES + 1];
 		size_t n;
 		struct errbuf err = { "" };
-		int ret = bench_parse(argc - 1, argv + 1, &c, &err);
+		int ret = bench_parse(argc - 1, argv + 1, "bench list", bench_options, &c, &err);
 
 		if (ret == 0 && c.scenario)
 			ret = bench_select(&c, defs, &n, &err);

@@ -7,7 +7,9 @@
 #ifndef STRAND_BENCH_BENCH_H
 #define STRAND_BENCH_BENCH_H
 
+#include <getopt.h>
 #include <json-c/json.h>
+#include <stdio.h>
 
 #include "bench/runner.h"
 
@@ -34,8 +36,20 @@ struct bench_cli {
 	unsigned max_reps;
 };
 
-/* Returns 0, 1 for --help, or -EINVAL (err says why). */
-int bench_parse(int argc, char **argv, struct bench_cli *c, struct errbuf *err);
+/*
+ * Parse the options of cmd ("bench", "bench ab", ...) from opts (bench_options or
+ * bench_ab_options). Returns 0, 1 for --help, or -EINVAL (err says why).
+ */
+int bench_parse(int argc, char **argv, const char *cmd, const struct option *opts,
+		struct bench_cli *c, struct errbuf *err);
+/* The options of `strand bench` (run, list) and of `strand bench ab`; NULL-terminated. */
+extern const struct option bench_options[];
+extern const struct option bench_ab_options[];
+/* The help texts; each names every option of its table (unit-tested). */
+void bench_usage(FILE *f);
+void ab_usage(FILE *f);
+extern const struct option bench_report_options[];
+void bench_report_usage(FILE *f);
 /* The suites asked for (default quick); out has room for BENCH_MAX_SUITES + 1. */
 int bench_select(struct bench_cli *c, const struct suite_def **out, size_t *n, struct errbuf *err);
 void bench_cli_free(struct bench_cli *c);

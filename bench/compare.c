@@ -6,6 +6,7 @@
 
 #include "bench/compare.h"
 #include "bench/table.h"
+#include "util/cliopt.h"
 #include "util/log.h"
 
 struct row {
@@ -216,7 +217,7 @@ int compare_docs(const struct doc *a, const struct doc *b, const struct bstats_p
 	return 0;
 }
 
-static void compare_usage(FILE *f)
+void compare_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: strand bench compare [options] OLD.json NEW.json\n"
@@ -233,6 +234,7 @@ static void compare_usage(FILE *f)
 		"  --json FILE        write the comparison as JSON\n"
 		"  --markdown         print a Markdown table\n"
 		"  --fail-on-undecided  exit 1 when a series stays undecided\n"
+		"  -h, --help         this text\n"
 		"\n"
 		"Exit status: 0 no regression, 1 a regression, 2 bad usage or input.\n");
 }
@@ -248,20 +250,22 @@ static int parse_fraction(const char *s, double *out)
 	return 0;
 }
 
+enum { O_ALPHA = 256, O_MIN, O_NOISE, O_TEST, O_JSON, O_MD, O_FAIL, O_HELP };
+const struct option compare_options[] = {
+	{ "alpha", required_argument, NULL, O_ALPHA },
+	{ "min-effect", required_argument, NULL, O_MIN },
+	{ "noise", required_argument, NULL, O_NOISE },
+	{ "test", required_argument, NULL, O_TEST },
+	{ "json", required_argument, NULL, O_JSON },
+	{ "markdown", no_argument, NULL, O_MD },
+	{ "fail-on-undecided", no_argument, NULL, O_FAIL },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
 int compare_main(int argc, char **argv)
 {
-	enum { O_ALPHA = 256, O_MIN, O_NOISE, O_TEST, O_JSON, O_MD, O_FAIL, O_HELP };
-	static const struct option opts[] = {
-		{ "alpha", required_argument, NULL, O_ALPHA },
-		{ "min-effect", required_argument, NULL, O_MIN },
-		{ "noise", required_argument, NULL, O_NOISE },
-		{ "test", required_argument, NULL, O_TEST },
-		{ "json", required_argument, NULL, O_JSON },
-		{ "markdown", no_argument, NULL, O_MD },
-		{ "fail-on-undecided", no_argument, NULL, O_FAIL },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cliopt o;
 	struct bstats_params p;
 	const char *json_path = NULL;
 	bool md = false, fail_undecided = false;
@@ -272,40 +276,39 @@ int compare_main(int argc, char **argv)
 	int c, status = 2;
 
 	bstats_params_default(&p);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	cliopt_init(&o, "bench compare", argc, argv, "+h", compare_options);
+	while ((c = cliopt_next(&o, &err)) != -1) {
 		switch (c) {
 		case O_ALPHA:
-			if (parse_fraction(optarg, &p.alpha) || p.alpha == 0) {
+			if (parse_fraction(o.arg, &p.alpha) || p.alpha == 0) {
 				log_error("--alpha: expected a probability in (0, 1], got '%s'",
-					  optarg);
+					  o.arg);
 				return 2;
 			}
 			break;
 		case O_MIN:
-			if (parse_fraction(optarg, &p.min_effect)) {
+			if (parse_fraction(o.arg, &p.min_effect)) {
 				log_error("--min-effect: expected a fraction in [0, 1], got '%s'",
-					  optarg);
+					  o.arg);
 				return 2;
 			}
 			break;
 		case O_NOISE:
-			if (parse_fraction(optarg, &p.noise)) {
+			if (parse_fraction(o.arg, &p.noise)) {
 				log_error("--noise: expected a fraction in [0, 1], got '%s'",
-					  optarg);
+					  o.arg);
 				return 2;
 			}
 			break;
 		case O_TEST:
-			if (strcmp(optarg, "mwu") && strcmp(optarg, "perm")) {
-				log_error("--test: expected mwu or perm, got '%s'", optarg);
+			if (strcmp(o.arg, "mwu") && strcmp(o.arg, "perm")) {
+				log_error("--test: expected mwu or perm, got '%s'", o.arg);
 				return 2;
 			}
-			p.permutation = !strcmp(optarg, "perm");
+			p.permutation = !strcmp(o.arg, "perm");
 			break;
 		case O_JSON:
-			json_path = optarg;
+			json_path = o.arg;
 			break;
 		case O_MD:
 			md = true;
@@ -318,16 +321,20 @@ int compare_main(int argc, char **argv)
 			compare_usage(stdout);
 			return 0;
 		default:
-			log_error("bench compare: unknown option %s", argv[optind - 1]);
-			compare_usage(stderr);
+			log_error("%s (see strand bench compare --help)", err.msg);
 			return 2;
 		}
 	}
-	if (argc - optind != 2) {
-		compare_usage(stderr);
+	if (argc - o.ind != 2) {
+		log_error("bench compare: expected two documents, OLD.json NEW.json (see strand "
+			  "bench compare --help)");
 		return 2;
 	}
-	if (doc_load(argv[optind], &a, &err) || doc_load(argv[optind + 1], &b, &err)) {
+	if (json_path && cliopt_check_output("--json", json_path, false, &err)) {
+		log_error("bench compare: %s", err.msg);
+		return 2;
+	}
+	if (doc_load(argv[o.ind], &a, &err) || doc_load(argv[o.ind + 1], &b, &err)) {
 		log_error("bench compare: %s", err.msg);
 		goto out;
 	}
@@ -336,8 +343,8 @@ int compare_main(int argc, char **argv)
 		goto out;
 	}
 	if (out) {
-		json_object_object_add(out, "old", json_object_new_string(argv[optind]));
-		json_object_object_add(out, "new", json_object_new_string(argv[optind + 1]));
+		json_object_object_add(out, "old", json_object_new_string(argv[o.ind]));
+		json_object_object_add(out, "new", json_object_new_string(argv[o.ind + 1]));
 		if (json_object_to_file_ext(json_path, out, JSON_C_TO_STRING_PRETTY)) {
 			log_error("bench compare: %s: %s", json_path, json_util_get_last_err());
 			goto out;

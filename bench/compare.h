@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <getopt.h>
 #include <stdio.h>
 
 #include "bench/doc.h"
@@ -29,5 +30,8 @@ int compare_docs(const struct doc *a, const struct doc *b, const struct bstats_p
 /* Exit status: 0 no regression, 1 a regression (or undecided with --fail-on-undecided),
  * 2 bad usage or an unreadable document. */
 int compare_main(int argc, char **argv);
+/* The help of `strand bench compare`, naming every option of compare_options (unit-tested). */
+void compare_usage(FILE *f);
+extern const struct option compare_options[];
 
 #endif

@@ -114,7 +114,11 @@ int cpuid_build(const struct kvm_cpuid2 *supported, const struct cpu_topology *t
 	if ((e = cpuid_find(out, 1, 0))) {
 		e->ebx &= 0x0000ffffu;
 		e->ebx |= (apic_id & 0xff) << 24;
-		e->ebx |= ((1u << pkg_shift) & 0xff) << 16;
+		/*
+		 * Logical processors per package (the APIC id space): 8 bits, so 256 and more
+		 * would wrap to a small count; clamp to 255 as hardware and QEMU do.
+		 */
+		e->ebx |= MIN(1u << pkg_shift, 255u) << 16;
 		if (per_pkg > 1)
 			e->edx |= CPUID_1_EDX_HTT;
 		else

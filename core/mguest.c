@@ -832,9 +832,11 @@ void mguest_free(struct mguest *g)
 {
 	if (!g)
 		return;
-	if (as_unregister(&g->vm->pio, SG_PORT_HOSTCALL) ||
-	    as_unregister(&g->vm->pio, SG_PORT_EXCEPTION))
-		log_debug("%s: host-call ports were not registered", g->name);
+	/* Both, whatever the first one returns: a port left behind points at freed memory. */
+	if (as_unregister(&g->vm->pio, SG_PORT_HOSTCALL))
+		log_debug("%s: the host-call port was not registered", g->name);
+	if (as_unregister(&g->vm->pio, SG_PORT_EXCEPTION))
+		log_debug("%s: the exception port was not registered", g->name);
 	for (unsigned i = 0; i < g->nresults; i++)
 		free(g->results[i].samples);
 	free(g->results);

@@ -21,6 +21,7 @@
 #include "core/flat.h"
 #include "core/guest/abi.h"
 #include "core/guest/embedded.h"
+#include "core/mguest_args.h"
 #include "core/mguest.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
@@ -271,6 +272,15 @@ int machine_load_image(struct machine *m, struct errbuf *err)
 			return ret;
 		m->image_owned = true;
 		m->image_name = c->guest_file;
+		{
+			char label[4200];
+
+			snprintf(label, sizeof(label), "--guest-file %s", c->guest_file);
+			ret = mguest_args_check_image(m->image, m->image_size, label, c->guest_args,
+						      err);
+			if (ret)
+				return ret;
+		}
 	} else {
 		const struct embedded_guest *g = embedded_guest_find(c->guest);
 

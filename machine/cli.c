@@ -6,6 +6,8 @@
 
 #include "machine/cli.h"
 #include "core/guest/abi.h"
+#include "core/guest/embedded.h"
+#include "core/mguest_args.h"
 #include "devices/virtio/blk.h"
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
@@ -16,6 +18,7 @@
 #include "iothreads/iothread.h"
 #include "monitor/qmp.h"
 #include "util/log.h"
+#include "util/cliopt.h"
 #include "util/parse.h"
 
 void config_defaults(struct machine_config *c)
@@ -34,77 +37,112 @@ void config_defaults(struct machine_config *c)
 	c->kvm_path = "/dev/kvm";
 }
 
-void cli_usage_run(void)
+void cli_usage_run(FILE *f)
 {
-	printf("usage: strand run [options]\n"
-	       "\n"
-	       "Guest (one of; default --guest hello):\n"
-	       "  --guest NAME[:ARGS]    an embedded micro-guest (see `strand guests`); ARGS are\n"
-	       "                         key=value pairs for the program, e.g. exitlat:iters=5000\n"
-	       "  --guest-file ELF[:ARGS] a micro-guest image built with the strand guest kit\n"
-	       "  --flat FILE            a raw real-mode binary loaded at 0x10000, started at\n"
-	       "                         CS:IP 1000:0000 (kvmtool's convention)\n"
-	       "  --kernel FILE          a Linux bzImage, or an uncompressed vmlinux with a PVH\n"
-	       "                         note (entered without self-decompression)\n"
-	       "  --initrd FILE          initramfs for --kernel; repeat to add archives (with --linux:\n"
-	       "                         added after the image's own, e.g. its programs.img)\n"
-	       "  --cmdline STR          kernel command line (replaces the default with --kernel,\n"
-	       "                         is appended to it with --linux; strand.cmd=CMD runs CMD)\n"
-	       "  --linux                boot the project's Debian image (tests/linux/build-image.sh)\n"
-	       "  --linux-dir DIR        where that image is (default: the build's linux/)\n"
-	       "  --linux-boot pvh|bzimage  entry path for --linux (default pvh)\n"
-	       "  --cpu-model auto|host|pvm-safe  guest CPU features (auto: pvm-safe on PVM hosts)\n"
-	       "  --guest-cpl 0|3        privilege level of micro-guest code (default 3; on PVM\n"
-	       "                         hosts CPL 0 code is emulated, ~5000x slower)\n"
-	       "\n"
-	       "Machine:\n"
-	       "  --vcpus N[,sockets=S,cores=C,threads=T]   vCPUs and their topology (default 1)\n"
-	       "  --memory SIZE          guest RAM, e.g. 512M, 2G (bare number: MiB; default 256M)\n"
-	       "  --numa node=N,cpus=LIST[,memory=SIZE][,host-node=M]   a guest NUMA node\n"
-	       "                         (repeatable; Linux: ACPI SRAT/SLIT; micro-guests:\n"
-	       "                         sg_numa); host-node binds its RAM and vCPUs there\n"
-	       "  --numa src=A,dst=B,distance=D   guest node distance (default: the host's, or 20)\n"
-	       "  --console stdio|file:PATH|none   where the serial console goes (default stdio;\n"
-	       "                         on a terminal, Ctrl-A x quits)\n"
-	       "\n"
-	       "Threading (docs/threading.md):\n"
-	       "  --threading PRESET[,lock=big|device][,io=vcpu|main|iothread][,map=rcu|rwlock|mutex]\n"
-	       "              [,iomap=device|queue][,iothreads=N][,poll_ns=N]\n"
-	       "                         presets: qemu-classic, qemu, firecracker, cloud-hypervisor,\n"
-	       "                         strand (default), inline; `--threading help` lists them\n"
-	       "  --iothread id=NAME[,poll_ns=N][,cpus=0-3+6]   a named iothread (repeatable); map\n"
-	       "                         a disk's queues to it with --disk ...,iothread=NAME[:NAME2]\n"
-	       "  --map-lock rcu|rwlock|mutex   shorthand for --threading map=...\n"
-	       "  --big-lock             shorthand for --threading lock=big\n"
-	       "  --map-churn HZ[,target=mmio|ram]  a host thread adds and removes a dummy region\n"
-	       "                         HZ times a second while the guest runs\n"
-	       "\n"
-	       "Devices (virtio-mmio):\n"
-	       "  --disk path=IMG[,readonly=on][,cache=none|writeback][,serial=STR][,queues=N]\n"
-	       "         [,aio=io_uring|sync]   a virtio-blk disk (repeatable, up to 8); a raw image\n"
-	       "                         or path=null:SIZE (no disk: reads zeros, drops writes)\n"
-	       "  --rng                  a virtio-rng device (entropy from getrandom)\n"
-	       "  --virtio-console file=PATH|socket=PATH[,wait=off]   a virtio console port;\n"
-	       "                         socket: strand listens on a UNIX socket, serves one\n"
-	       "                         client, and waits for it before the VM starts\n"
-	       "\n"
-	       "Monitor (docs/monitor.md):\n"
-	       "  --monitor unix:PATH|fd:N   a QMP monitor socket (repeatable): strand listens on\n"
-	       "                         PATH, or serves an inherited socket (listening or connected)\n"
-	       "  --paused               start with every vCPU paused until the monitor's `cont`\n"
-	       "\n"
-	       "Running:\n"
-	       "  --timeout DURATION     stop the VM after DURATION (e.g. 10s, 500ms); exit 124\n"
-	       "  --results-json FILE    write micro-guest results and samples as JSON\n"
-	       "  --quiet                do not print the result summary\n"
-	       "  --kvm PATH             the KVM device (default /dev/kvm)\n"
-	       "  --log-level LEVEL      error, warn (default), info or debug\n"
-	       "\n"
-	       "Exit status: the micro-guest's status; 0 when the guest powers off or resets;\n"
-	       "1 a guest assertion failed; 2 bad usage or input; 3 the guest crashed (exception,\n"
-	       "triple fault, emulation failure); 4 host error; 124 timeout; 128+N signal N.\n"
-	       "Signals: SIGUSR1 pauses every VM, SIGUSR2 resumes; SIGQUIT prints every vCPU's\n"
-	       "registers and carries on; SIGINT and SIGTERM stop (a second one exits at once).\n");
+	fprintf(f,
+		"usage: strand run [options]\n"
+		"       strand run [host-wide options] --vm [VM options] --vm [VM options] ...\n"
+		"\n"
+		"Guest (one of; default --guest hello):\n"
+		"  --guest NAME[:ARGS]    an embedded micro-guest (see `strand guests`); ARGS are\n"
+		"                         key=value pairs for the program, e.g. exitlat:iters=5000\n"
+		"  --guest-file ELF[:ARGS] a micro-guest image built with the strand guest kit\n"
+		"  --flat FILE            a raw real-mode binary loaded at 0x10000, started at\n"
+		"                         CS:IP 1000:0000 (kvmtool's convention)\n"
+		"  --kernel FILE          a Linux bzImage, or an uncompressed vmlinux with a PVH\n"
+		"                         note (entered without self-decompression)\n"
+		"  --initrd FILE          initramfs for --kernel; repeat to add archives (with --linux:\n"
+		"                         added after the image's own, e.g. its programs.img)\n"
+		"  --cmdline STR          kernel command line (replaces the default with --kernel,\n"
+		"                         is appended to it with --linux; strand.cmd=CMD runs CMD)\n"
+		"  --linux                boot the project's Debian image (tests/linux/build-image.sh)\n"
+		"  --linux-dir DIR        where that image is (default: the build's linux/)\n"
+		"  --linux-boot pvh|bzimage  entry path for --linux (default pvh)\n"
+		"  --cpu-model auto|host|pvm-safe  guest CPU features (auto: pvm-safe on PVM hosts)\n"
+		"  --guest-cpl 0|3        privilege level of micro-guest code (default 3; on PVM\n"
+		"                         hosts CPL 0 code is emulated, ~5000x slower)\n"
+		"\n"
+		"Machine:\n"
+		"  --vcpus N[,sockets=S,cores=C,threads=T]   vCPUs and their topology (default 1)\n"
+		"  --memory SIZE[,policy=P][,host-nodes=LIST][,hugepages=on][,prealloc=on]\n"
+		"                         guest RAM, e.g. 512M, 2G (bare number: MiB; default\n"
+		"                         256M), optionally bound to host NUMA nodes\n"
+		"  --numa node=N,cpus=LIST[,memory=SIZE][,host-node=M]   a guest NUMA node\n"
+		"                         (repeatable; Linux: ACPI SRAT/SLIT; micro-guests:\n"
+		"                         sg_numa); host-node binds its RAM and vCPUs there\n"
+		"  --numa src=A,dst=B,distance=D   guest node distance (default: the host's, or 20)\n"
+		"  --console stdio|file:PATH|none   where the serial console goes (default stdio;\n"
+		"                         on a terminal, Ctrl-A x quits)\n"
+		"\n"
+		"Threading (docs/threading.md):\n"
+		"  --threading PRESET[,lock=big|device][,io=vcpu|main|iothread][,map=rcu|rwlock|mutex]\n"
+		"              [,iomap=device|queue][,iothreads=N][,poll_ns=N]\n"
+		"                         presets: qemu-classic, qemu, firecracker, cloud-hypervisor,\n"
+		"                         strand (default), inline; `--threading help` lists them\n"
+		"  --iothread id=NAME[,poll_ns=N][,cpus=0-3+6]   a named iothread (repeatable); map\n"
+		"                         a disk's queues to it with --disk ...,iothread=NAME[:NAME2]\n"
+		"  --map-lock rcu|rwlock|mutex   shorthand for --threading map=...\n"
+		"  --big-lock             shorthand for --threading lock=big\n"
+		"  --map-churn HZ[,target=mmio|ram]  a host thread adds and removes a dummy region\n"
+		"                         HZ times a second while the guest runs\n"
+		"\n"
+		"Scheduling and placement (docs/scheduling.md):\n"
+		"  --sched STRATEGY       host (default), pinned[:force], fifo[:prio],\n"
+		"                         gang[:slice_ms], gang-relaxed[:skew_ms], credit[:tslice_ms]\n"
+		"  --placement none|compact|scatter|numa|cpus=LIST   where this VM's vCPU and\n"
+		"                         iothreads run (default none: floating)\n"
+		"  --topology SPEC        the host topology for placement: host (default),\n"
+		"                         synthetic:DESC or xml:FILE (see strand plan --help)\n"
+		"  --housekeeping N       keep the first N CPUs for the main thread and the host\n"
+		"  --allow-smt-sharing    let VMs share the SMT siblings of a core\n"
+		"  --weight N             credit share of this VM, 1..65535 (default 256)\n"
+		"  --cap PCT              credit cap: at most PCT%% of one CPU\n"
+		"  --halt-poll DURATION   KVM halt polling of this VM, 0..100ms (ns by default)\n"
+		"  --disable-exits hlt,pause,mwait,cstate|all   let the guest run those natively\n"
+		"                         (needs --sched pinned)\n"
+		"  --pv FEATURE=on|off[,...]   paravirtual CPUID features: clocksource, unhalt,\n"
+		"                         steal-time, eoi, tlb-flush, send-ipi, sched-yield,\n"
+		"                         poll-control, realtime\n"
+		"  --stats                print per-vCPU run time, run delay, exits, halts, steal\n"
+		"                         and parked time at exit\n"
+		"  --stats-json FILE      write the same as JSON (implies --stats)\n"
+		"\n"
+		"Several VMs in one process (docs/scheduling.md):\n"
+		"  --vm                   starts the options of one more VM; host-wide options\n"
+		"                         (--sched, --topology, --housekeeping, --allow-smt-sharing,\n"
+		"                         --stats, --stats-json, --timeout, --log-level, --kvm,\n"
+		"                         --monitor, --paused) come before the first --vm;\n"
+		"                         --results-json, --quiet and --console there apply to every VM\n"
+		"  --name NAME            the VM's name in reports and thread names (default vmN)\n"
+		"\n"
+		"Devices (virtio-mmio):\n"
+		"  --disk path=IMG[,readonly=on][,cache=none|writeback][,serial=STR][,queues=N]\n"
+		"         [,aio=io_uring|sync]   a virtio-blk disk (repeatable, up to 8); a raw image\n"
+		"                         or path=null:SIZE (no disk: reads zeros, drops writes)\n"
+		"  --rng                  a virtio-rng device (entropy from getrandom)\n"
+		"  --virtio-console file=PATH|socket=PATH[,wait=off]   a virtio console port;\n"
+		"                         socket: strand listens on a UNIX socket, serves one\n"
+		"                         client, and waits for it before the VM starts\n"
+		"\n"
+		"Monitor (docs/monitor.md):\n"
+		"  --monitor unix:PATH|fd:N   a QMP monitor socket (repeatable): strand listens on\n"
+		"                         PATH, or serves an inherited socket (listening or connected)\n"
+		"  --paused               start with every vCPU paused until the monitor's `cont`\n"
+		"\n"
+		"Running:\n"
+		"  --timeout DURATION     stop the VM after DURATION (e.g. 10s, 500ms; > 0); exit 124\n"
+		"  --results-json FILE    write micro-guest results and samples as JSON\n"
+		"  --quiet                do not print the result summary\n"
+		"  --help                 this text\n"
+		"  --kvm PATH             the KVM device (default /dev/kvm)\n"
+		"  --log-level LEVEL      error, warn (default), info or debug\n"
+		"\n"
+		"Exit status: the micro-guest's status; 0 when the guest powers off or resets;\n"
+		"1 a guest assertion failed; 2 bad usage or input (found before any VM exists:\n"
+		"options, guest arguments, files, output paths); 3 the guest crashed (exception,\n"
+		"triple fault, emulation failure); 4 host error; 124 timeout; 128+N signal N.\n"
+		"Signals: SIGUSR1 pauses every VM, SIGUSR2 resumes; SIGQUIT prints every vCPU's\n"
+		"registers and carries on; SIGINT and SIGTERM stop (a second one exits at once).\n");
 }
 
 int cli_parse_vcpus(const char *s, struct machine_config *cfg, struct errbuf *err)
@@ -223,10 +261,11 @@ enum {
 	OPT_VCONSOLE,
 	OPT_MONITOR,
 	OPT_PAUSED,
+	OPT_VM,
 	OPT_HELP,
 };
 
-static const struct option run_options[] = {
+const struct option cli_run_options[] = {
 	{ "guest", required_argument, NULL, OPT_GUEST },
 	{ "guest-file", required_argument, NULL, OPT_GUEST_FILE },
 	{ "flat", required_argument, NULL, OPT_FLAT },
@@ -270,6 +309,7 @@ static const struct option run_options[] = {
 	{ "virtio-console", required_argument, NULL, OPT_VCONSOLE },
 	{ "monitor", required_argument, NULL, OPT_MONITOR },
 	{ "paused", no_argument, NULL, OPT_PAUSED },
+	{ "vm", no_argument, NULL, OPT_VM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -405,41 +445,42 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 		       struct errbuf *err)
 {
 	unsigned guest_opts = 0;
+	struct cliopt p;
 	int c;
 
 	config_defaults(cfg);
-	/* 0, not 1: GNU getopt then also forgets where an earlier scan stopped ("-xy"). */
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", run_options, NULL)) != -1) {
-		const char *a = optarg;
+	cliopt_init(&p, "run", argc, argv, "+", cli_run_options);
+	while ((c = cliopt_next(&p, err)) != -1) {
+		const char *a = p.arg;
 		enum log_level lvl;
 		uint32_t u32;
 		uint64_t v;
 
-		if (c != ':' && c != '?' && c != OPT_HELP && !is_either_option(c)) {
+		if (c == CLIOPT_ERROR)
+			return -EINVAL;
+		if (c != OPT_HELP && !is_either_option(c)) {
 			bool global = is_global_option(c);
 
 			if (mode == CLI_PARSE_VM && global)
 				return errbuf_set(
 					err, -EINVAL,
 					"%s applies to every VM: give it before the first --vm",
-					argv[optind - 1 - (optarg ? 1 : 0)]);
+					cliopt_name(&p));
 			if (mode == CLI_PARSE_GLOBAL && !global)
 				return errbuf_set(err, -EINVAL,
 						  "%s belongs to one VM: give it after --vm",
-						  argv[optind - 1 - (optarg ? 1 : 0)]);
+						  cliopt_name(&p));
 		}
 		switch (c) {
 		case OPT_GUEST:
-			split_args(optarg, &cfg->guest, &cfg->guest_args);
+			split_args(p.arg, &cfg->guest, &cfg->guest_args);
 			if (!*cfg->guest)
 				return errbuf_set(err, -EINVAL, "--guest: missing program name");
 			cfg->kind = GUEST_MICRO;
 			guest_opts++;
 			break;
 		case OPT_GUEST_FILE:
-			split_args(optarg, &cfg->guest_file, &cfg->guest_args);
+			split_args(p.arg, &cfg->guest_file, &cfg->guest_args);
 			if (!*cfg->guest_file)
 				return errbuf_set(err, -EINVAL, "--guest-file: missing file name");
 			cfg->kind = GUEST_MICRO;
@@ -666,9 +707,16 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 			break;
 		}
 		case OPT_TIMEOUT:
-			if (parse_duration_ns(a, 1000000000ULL, &v) || v == 0)
-				return errbuf_set(err, -EINVAL,
-						  "--timeout: cannot parse duration '%s'", a);
+			if (parse_duration_ns(a, 1000000000ULL, &v))
+				return errbuf_set(
+					err, -EINVAL,
+					"--timeout: cannot parse duration '%s' (e.g. 10s, "
+					"500ms; a bare number is seconds)",
+					a);
+			if (v == 0)
+				return errbuf_set(
+					err, -EINVAL,
+					"--timeout: the duration must be positive, got '%s'", a);
 			cfg->timeout_ns = v;
 			break;
 		case OPT_RESULTS_JSON:
@@ -717,23 +765,19 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 			cfg->start_paused = true;
 			break;
 		case OPT_HELP:
-			cli_usage_run();
+			cli_usage_run(stdout);
 			return 1;
-		case ':':
-			return errbuf_set(err, -EINVAL, "option %s needs a value",
-					  argv[optind - 1]);
-		case '?':
+		case OPT_VM:
 		default:
-			if (optopt)
-				return errbuf_set(err, -EINVAL, "unknown option for run: -%c",
-						  optopt);
-			return errbuf_set(err, -EINVAL, "unknown option for run: %s",
-					  argv[optind - 1]);
+			/* --vm is split off by run.c before an argv segment reaches here. */
+			return errbuf_set(err, -EINVAL,
+					  "%s: not valid here (see strand run --help)",
+					  cliopt_name(&p));
 		}
 	}
-	if (optind < argc)
+	if (p.ind < argc)
 		return errbuf_set(err, -EINVAL, "unexpected argument '%s' (see strand run --help)",
-				  argv[optind]);
+				  argv[p.ind]);
 	if (guest_opts > 1)
 		return errbuf_set(err, -EINVAL,
 				  "choose one guest: --guest, --guest-file, --flat, "
@@ -745,6 +789,21 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 	if (cfg->guest_args && strlen(cfg->guest_args) >= SG_ARGS_MAX)
 		return errbuf_set(err, -EINVAL, "guest arguments longer than %d characters",
 				  SG_ARGS_MAX - 1);
+	if (cfg->kind == GUEST_MICRO && !cfg->guest_file) {
+		/* The embedded guest's own table (SG_ARGS); --guest-file is checked on loading. */
+		const struct embedded_guest *g = embedded_guest_find(cfg->guest);
+		char label[96];
+
+		if (!g)
+			return errbuf_set(
+				err, -EINVAL,
+				"--guest: no micro-guest called '%s' (see `strand guests`)",
+				cfg->guest);
+		snprintf(label, sizeof(label), "--guest %s", cfg->guest);
+		if (mguest_args_check_image(g->start, (size_t)(g->end - g->start), label,
+					    cfg->guest_args, err))
+			return -EINVAL;
+	}
 	if (gnuma_finish(&cfg->gnuma, cfg->vcpus, cfg->mem_bytes, err))
 		return -EINVAL;
 	if (cfg->gnuma.nr_nodes && cfg->kind == GUEST_FLAT)

@@ -6,6 +6,9 @@
 #ifndef STRAND_MACHINE_CLI_H
 #define STRAND_MACHINE_CLI_H
 
+#include <getopt.h>
+#include <stdio.h>
+
 #include "machine/config.h"
 #include "util/errbuf.h"
 
@@ -27,7 +30,10 @@ enum cli_parse_mode {
 };
 int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum cli_parse_mode mode,
 		       struct errbuf *err);
-void cli_usage_run(void);
+/* The help of `strand run`; it names every option of cli_run_options (unit-tested). */
+void cli_usage_run(FILE *f);
+/* The options of `strand run` (getopt_long; NULL-terminated). */
+extern const struct option cli_run_options[];
 
 /* "N" or "N,sockets=S,cores=C,threads=T". */
 int cli_parse_vcpus(const char *s, struct machine_config *cfg, struct errbuf *err);

@@ -15,7 +15,9 @@
 #include "machine/hostcheck.h"
 #include "core/kvm.h"
 #include "sched/topology.h"
+#include "util/cliopt.h"
 #include "util/compiler.h"
+#include "util/log.h"
 
 static const char *const verdict_names[] = { "PASS", "WARN", "FAIL", "INFO" };
 
@@ -253,40 +255,56 @@ void hostcheck_run(const char *kvm_path, struct hc_report *r)
 	check_isolated(r);
 }
 
+const struct option hostcheck_options[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "kvm", required_argument, NULL, 'k' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void hostcheck_usage(FILE *f)
+{
+	fprintf(f, "usage: strand host-check [--json] [--kvm PATH]\n"
+		   "Checks KVM (and its kind: hardware or PVM), nested paging, IOMMU, SR-IOV,\n"
+		   "TPM, hugepages, NUMA, the cgroup cpu controller and isolated CPUs.\n"
+		   "\n"
+		   "  --json       print the checks as JSON\n"
+		   "  --kvm PATH   the KVM device (default /dev/kvm)\n"
+		   "  --help       this text\n"
+		   "\n"
+		   "Exit status 1 if any check fails, 2 bad usage.\n");
+}
+
 int hostcheck_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "kvm", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *kvm_path = "/dev/kvm";
 	bool json = false, failed = false;
+	struct errbuf err = { "" };
 	struct hc_report r;
+	struct cliopt opt;
 	int c;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+	cliopt_init(&opt, "host-check", argc, argv, "+", hostcheck_options);
+	while ((c = cliopt_next(&opt, &err)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
 		case 'k':
-			kvm_path = optarg;
+			kvm_path = opt.arg;
 			break;
 		case 'h':
-			printf("usage: strand host-check [--json] [--kvm PATH]\n"
-			       "Checks KVM (and its kind: hardware or PVM), nested paging, IOMMU, SR-IOV,\n"
-			       "TPM, hugepages, NUMA, the cgroup cpu controller and isolated CPUs.\n"
-			       "Exit status 1 if any check fails.\n");
+			hostcheck_usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "strand: host-check: unknown option %s\n",
-				argv[optind - 1]);
+			log_error("%s (see strand host-check --help)", err.msg);
 			return 2;
 		}
+	}
+	if (opt.ind < argc) {
+		log_error("host-check: unexpected argument '%s' (see strand host-check --help)",
+			  argv[opt.ind]);
+		return 2;
 	}
 	hostcheck_run(kvm_path, &r);
 	for (unsigned i = 0; i < r.n; i++)

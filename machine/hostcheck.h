@@ -6,6 +6,9 @@
 #ifndef STRAND_MACHINE_HOSTCHECK_H
 #define STRAND_MACHINE_HOSTCHECK_H
 
+#include <getopt.h>
+#include <stdio.h>
+
 enum hc_verdict {
 	HC_PASS = 0,
 	HC_WARN,
@@ -29,5 +32,8 @@ struct hc_report {
 /* Run every check (kvm_path: the KVM device). */
 void hostcheck_run(const char *kvm_path, struct hc_report *r);
 int hostcheck_main(int argc, char **argv);
+/* The help of `strand host-check`, naming every option of hostcheck_options (unit-tested). */
+void hostcheck_usage(FILE *f);
+extern const struct option hostcheck_options[];
 
 #endif

@@ -9,53 +9,56 @@
 #include "machine/plan.h"
 #include "sched/place.h"
 #include "sched/topology.h"
+#include "util/cliopt.h"
 #include "util/log.h"
 #include "util/parse.h"
 
-static void plan_usage(void)
+void plan_usage(FILE *f)
 {
-	printf("usage: strand plan [--topology SPEC] [--housekeeping N] [--allow-smt-sharing]\n"
-	       "                   [--json] --vm SPEC [--vm SPEC ...]\n"
-	       "\n"
-	       "Computes where each thread of each VM would run (vCPUs, iothreads, the main\n"
-	       "thread) and which host nodes hold its memory, without running anything.\n"
-	       "Without --vm, describes the topology.\n"
-	       "\n"
-	       "  --topology SPEC      host (default), synthetic:DESC in hwloc's syntax, e.g.\n"
-	       "                       synthetic:\"pack:2 node:2 core:8 pu:2\", or xml:FILE as\n"
-	       "                       written by `lstopo FILE.xml` on another host\n"
-	       "  --housekeeping N     keep the first N CPUs for main threads and the host\n"
-	       "  --allow-smt-sharing  let VMs share the SMT siblings of a core\n"
-	       "  --json               print the plan as JSON\n"
-	       "  --vm SPEC            one VM; SPEC is VCPUS[,key=value...]:\n"
-	       "      vcpus=N          vCPU threads (the leading number)\n"
-	       "      iothreads=N      iothreads (default 0)\n"
-	       "      memory=SIZE      guest RAM, checked against node sizes (e.g. 16G)\n"
-	       "      name=NAME        the VM's name in the plan (default vm0, vm1, ...)\n"
-	       "      policy=P         policy of vCPUs and iothreads: none (default), compact,\n"
-	       "                       scatter, numa or explicit\n"
-	       "      vcpu-policy=P, io-policy=P, main-policy=P   one class only (the main\n"
-	       "                       thread defaults to none: the housekeeping CPUs)\n"
-	       "      nodes=LIST       host NUMA nodes the VM may use\n"
-	       "      vcpu-cpus=LIST, io-cpus=LIST, main-cpus=LIST   explicit CPUs: one CPU per\n"
-	       "                       thread in order, or LIST:LIST:... one list per thread;\n"
-	       "                       with another policy, the CPUs it may choose from\n"
-	       "      guest-nodes=N    N guest NUMA nodes, vCPUs split evenly in order, or\n"
-	       "      guest-nodes=VCPUS[@NODE]:VCPUS[@NODE]:...  the vCPUs of each guest node,\n"
-	       "                       optionally on host node NODE\n"
-	       "    Lists use the kernel's syntax with '+' (or ',,') between elements inside\n"
-	       "    SPEC: 0-3+8-11.\n"
-	       "\n"
-	       "Policies: none floats over all allowed CPUs but the housekeeping ones; compact\n"
-	       "fills a core's SMT siblings, then the next core, in the first node that fits;\n"
-	       "scatter spreads over packages, then nodes, one thread per core first; numa\n"
-	       "floats over the node with the most free CPUs (or, with guest nodes, each guest\n"
-	       "node's host node). Pinned threads of different VMs never share a core's SMT\n"
-	       "siblings unless --allow-smt-sharing.\n"
-	       "\n"
-	       "Example: strand plan --topology synthetic:\"pack:2 node:2 core:8 pu:2\" \\\n"
-	       "           --housekeeping 2 --vm 8,iothreads=2,policy=compact --vm 4,policy=scatter\n"
-	       "Exit status: 0 planned, 2 bad input or impossible plan, 4 topology unreadable.\n");
+	fprintf(f,
+		"usage: strand plan [--topology SPEC] [--housekeeping N] [--allow-smt-sharing]\n"
+		"                   [--json] --vm SPEC [--vm SPEC ...]\n"
+		"\n"
+		"Computes where each thread of each VM would run (vCPUs, iothreads, the main\n"
+		"thread) and which host nodes hold its memory, without running anything.\n"
+		"Without --vm, describes the topology.\n"
+		"\n"
+		"  --topology SPEC      host (default), synthetic:DESC in hwloc's syntax, e.g.\n"
+		"                       synthetic:\"pack:2 node:2 core:8 pu:2\", or xml:FILE as\n"
+		"                       written by `lstopo FILE.xml` on another host\n"
+		"  --housekeeping N     keep the first N CPUs for main threads and the host\n"
+		"  --allow-smt-sharing  let VMs share the SMT siblings of a core\n"
+		"  --json               print the plan as JSON\n"
+		"  --help               this text\n"
+		"  --vm SPEC            one VM; SPEC is VCPUS[,key=value...]:\n"
+		"      vcpus=N          vCPU threads (the leading number)\n"
+		"      iothreads=N      iothreads (default 0)\n"
+		"      memory=SIZE      guest RAM, checked against node sizes (e.g. 16G)\n"
+		"      name=NAME        the VM's name in the plan (default vm0, vm1, ...)\n"
+		"      policy=P         policy of vCPUs and iothreads: none (default), compact,\n"
+		"                       scatter, numa or explicit\n"
+		"      vcpu-policy=P, io-policy=P, main-policy=P   one class only (the main\n"
+		"                       thread defaults to none: the housekeeping CPUs)\n"
+		"      nodes=LIST       host NUMA nodes the VM may use\n"
+		"      vcpu-cpus=LIST, io-cpus=LIST, main-cpus=LIST   explicit CPUs: one CPU per\n"
+		"                       thread in order, or LIST:LIST:... one list per thread;\n"
+		"                       with another policy, the CPUs it may choose from\n"
+		"      guest-nodes=N    N guest NUMA nodes, vCPUs split evenly in order, or\n"
+		"      guest-nodes=VCPUS[@NODE]:VCPUS[@NODE]:...  the vCPUs of each guest node,\n"
+		"                       optionally on host node NODE\n"
+		"    Lists use the kernel's syntax with '+' (or ',,') between elements inside\n"
+		"    SPEC: 0-3+8-11.\n"
+		"\n"
+		"Policies: none floats over all allowed CPUs but the housekeeping ones; compact\n"
+		"fills a core's SMT siblings, then the next core, in the first node that fits;\n"
+		"scatter spreads over packages, then nodes, one thread per core first; numa\n"
+		"floats over the node with the most free CPUs (or, with guest nodes, each guest\n"
+		"node's host node). Pinned threads of different VMs never share a core's SMT\n"
+		"siblings unless --allow-smt-sharing.\n"
+		"\n"
+		"Example: strand plan --topology synthetic:\"pack:2 node:2 core:8 pu:2\" \\\n"
+		"           --housekeeping 2 --vm 8,iothreads=2,policy=compact --vm 4,policy=scatter\n"
+		"Exit status: 0 planned, 2 bad input or impossible plan, 4 topology unreadable.\n");
 }
 
 struct vm_spec {
@@ -516,17 +519,19 @@ static void print_table(const struct topology *t, const struct place_plan *plan)
 	free(pkgs);
 }
 
+const struct option plan_options[] = {
+	{ "topology", required_argument, NULL, 't' },
+	{ "housekeeping", required_argument, NULL, 'k' },
+	{ "allow-smt-sharing", no_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "vm", required_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int plan_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "topology", required_argument, NULL, 't' },
-		{ "housekeeping", required_argument, NULL, 'k' },
-		{ "allow-smt-sharing", no_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "vm", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cliopt o;
 	struct place_request req = { 0 };
 	struct vm_spec *vms = NULL;
 	struct place_vm_req *reqs = NULL;
@@ -539,8 +544,7 @@ int plan_main(int argc, char **argv)
 	uint32_t hk;
 	int c, ret, status = 2;
 
-	optind = 1;
-	opterr = 0;
+	cliopt_init(&o, "plan", argc, argv, "+", plan_options);
 	vms = calloc(PLACE_MAX_VMS, sizeof(*vms));
 	reqs = calloc(PLACE_MAX_VMS, sizeof(*reqs));
 	if (!vms || !reqs) {
@@ -548,14 +552,14 @@ int plan_main(int argc, char **argv)
 		status = 4;
 		goto out;
 	}
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+	while ((c = cliopt_next(&o, &err)) != -1) {
 		switch (c) {
 		case 't':
-			spec = optarg;
+			spec = o.arg;
 			break;
 		case 'k':
-			if (parse_u32(optarg, &hk) || hk > CPU_SETSIZE) {
-				log_error("plan: --housekeeping %s: expected a CPU count", optarg);
+			if (parse_u32(o.arg, &hk) || hk > CPU_SETSIZE) {
+				log_error("plan: --housekeeping %s: expected a CPU count", o.arg);
 				goto out;
 			}
 			req.housekeeping = hk;
@@ -571,7 +575,7 @@ int plan_main(int argc, char **argv)
 				log_error("plan: more than %u VMs", PLACE_MAX_VMS);
 				goto out;
 			}
-			if (parse_vm(optarg, nvms, &vms[nvms], &err)) {
+			if (parse_vm(o.arg, nvms, &vms[nvms], &err)) {
 				vm_spec_free(&vms[nvms]);
 				log_error("plan: %s", err.msg);
 				goto out;
@@ -579,20 +583,16 @@ int plan_main(int argc, char **argv)
 			nvms++;
 			break;
 		case 'h':
-			plan_usage();
+			plan_usage(stdout);
 			status = 0;
 			goto out;
-		case ':':
-			log_error("plan: %s needs a value", argv[optind - 1]);
-			goto out;
 		default:
-			log_error("plan: unknown option %s (see strand plan --help)",
-				  argv[optind - 1]);
+			log_error("%s (see strand plan --help)", err.msg);
 			goto out;
 		}
 	}
-	if (optind < argc) {
-		log_error("plan: unexpected argument '%s' (see strand plan --help)", argv[optind]);
+	if (o.ind < argc) {
+		log_error("plan: unexpected argument '%s' (see strand plan --help)", argv[o.ind]);
 		goto out;
 	}
 	ret = topo_load(&topo, spec, &err);

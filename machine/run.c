@@ -29,6 +29,7 @@
 #include "sched/strategy.h"
 #include "sched/topology.h"
 #include "util/clock.h"
+#include "util/cliopt.h"
 #include "util/log.h"
 
 struct stop_watch {
@@ -544,6 +545,28 @@ static int run_all(struct run *r)
 	return status;
 }
 
+/* Every file the run will write, checked before any VM exists (not after it ran). */
+static int check_outputs(const struct run *r, struct errbuf *err)
+{
+	if (r->host.results_json &&
+	    cliopt_check_output("--results-json", r->host.results_json, false, err))
+		return -EINVAL;
+	if (r->host.stats_json &&
+	    cliopt_check_output("--stats-json", r->host.stats_json, false, err))
+		return -EINVAL;
+	for (unsigned i = 0; i < r->nvms; i++) {
+		const struct machine_config *c = &r->cfg[i];
+
+		if (c->results_json &&
+		    cliopt_check_output("--results-json", c->results_json, false, err))
+			return -EINVAL;
+		if (strncmp(c->console, "file:", 5) == 0 &&
+		    cliopt_check_output("--console", c->console + 5, false, err))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int run_main(int argc, char **argv)
 {
 	static struct run r;
@@ -555,6 +578,8 @@ int run_main(int argc, char **argv)
 	ret = parse(&r, argc, argv, &err);
 	if (ret == 1)
 		return 0;
+	if (!ret)
+		ret = check_outputs(&r, &err);
 	if (ret) {
 		log_error("%s", err.msg);
 		return 2;

@@ -7,12 +7,15 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("phases", 200, 1, 10000000, "barrier-separated compute phases"),
+	SG_ARG_U64("work_us", 500, 0, 10000000, "compute time of each phase, per vCPU (us)"));
+
 static struct spin_barrier bar;
 static uint32_t ready;
 
 int guest_main(unsigned cpu)
 {
-	uint64_t phases = sg_arg_u64("phases", 200), work = sg_arg_u64("work_us", 500) * 1000;
+	uint64_t phases = sg_arg_u64("phases"), work = sg_arg_u64("work_us") * 1000;
 	uint64_t *t = cpu == 0 ? sg_alloc(phases * sizeof(uint64_t), 64) : 0;
 	uint64_t start, prev;
 

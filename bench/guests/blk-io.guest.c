@@ -11,6 +11,18 @@
  */
 #include "core/guest/virtio.h"
 
+SG_ARGS(SG_ARG_ENUM("mode", "randread", "randread|randwrite|read|write|verify|verify-zero|flushlog",
+		    "the I/O pattern"),
+	SG_ARG_U64("qd", 1, 1, 128, "requests in flight per vCPU (queue depth)"),
+	SG_ARG_U64("bs", 4096, 512, 1048576, "request size in bytes (a multiple of 512)"),
+	SG_ARG_U64("ops", 2000, 1, 100000000, "timed requests per vCPU"),
+	SG_ARG_U64("warmup", 100, 0, 100000000, "untimed requests first"),
+	SG_ARG_U64("span", 0, 0, ~0ULL, "bytes of the disk used (0: all of it)"),
+	SG_ARG_U64("disk", 0, 0, 7, "which virtio-blk disk (nth --disk)"),
+	SG_ARG_BOOL("irq", 0, "vCPU 0 waits for the interrupt instead of polling"),
+	SG_ARG_BOOL("indirect", 0, "indirect descriptors"),
+	SG_ARG_U64("seed", 1, 0, ~0ULL, "seed of the random offsets"));
+
 #define BLK_T_IN    0
 #define BLK_T_OUT   1
 #define BLK_T_FLUSH 4
@@ -99,7 +111,7 @@ static void setup(unsigned cpu)
 	uint64_t wanted =
 		(1ULL << VIRTIO_F_INDIRECT_DESC) | (1ULL << 12) /* MQ */ | (1ULL << 9) /* FLUSH */;
 
-	GUEST_ASSERT_MSG(sg_virtio_find(VIRTIO_ID_BLOCK, (unsigned)sg_arg_u64("disk", 0), &dev),
+	GUEST_ASSERT_MSG(sg_virtio_find(VIRTIO_ID_BLOCK, (unsigned)sg_arg_u64("disk"), &dev),
 			 "no virtio-blk disk (strand run --disk ...)");
 	GUEST_ASSERT(sg_virtio_init(&dev, wanted) == 0);
 	capacity_sectors =
@@ -118,10 +130,10 @@ static void setup(unsigned cpu)
 int guest_main(unsigned cpu)
 {
 	char mode[16] = "randread";
-	uint64_t qd = sg_arg_u64("qd", 1), bs = sg_arg_u64("bs", 4096);
-	uint64_t ops = sg_arg_u64("ops", 2000), warmup = sg_arg_u64("warmup", 100);
-	uint64_t seed = sg_arg_u64("seed", 1), rng = 0x1234567 + cpu * 7919 + seed;
-	bool irq = sg_arg_u64("irq", 0) && cpu == 0, indirect = sg_arg_u64("indirect", 0);
+	uint64_t qd = sg_arg_u64("qd"), bs = sg_arg_u64("bs");
+	uint64_t ops = sg_arg_u64("ops"), warmup = sg_arg_u64("warmup");
+	uint64_t seed = sg_arg_u64("seed"), rng = 0x1234567 + cpu * 7919 + seed;
+	bool irq = sg_arg_u64("irq") && cpu == 0, indirect = sg_arg_u64("indirect");
 	uint64_t span, blocks, done = 0, issued = 0, errors = 0, irq_seen = 0, t_start = 0;
 	uint64_t *lat;
 	struct slot slots[MAX_QD];
@@ -140,8 +152,8 @@ int guest_main(unsigned cpu)
 		return 0;
 	vq = &queues[cpu];
 	sg_vq_set_interrupts(vq, irq);
-	span = sg_arg_u64("span", capacity_sectors * 512);
-	if (span > capacity_sectors * 512)
+	span = sg_arg_u64("span");
+	if (span == 0 || span > capacity_sectors * 512)
 		span = capacity_sectors * 512;
 	blocks = span / bs;
 	GUEST_ASSERT_MSG(blocks > 0, "disk smaller than one block");

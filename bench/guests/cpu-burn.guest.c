@@ -6,6 +6,9 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("duration_ms", 1000, 1, 86400000, "how long every vCPU computes (ms)"),
+	SG_ARG_U64("period_ms", 10, 1, 60000, "progress sampling period (ms)"));
+
 #define MAX_PERIODS 100000
 
 static volatile uint64_t sink;
@@ -19,8 +22,8 @@ static void unit(uint64_t *x)
 
 int guest_main(unsigned cpu)
 {
-	uint64_t duration = sg_ns_to_tsc(sg_arg_u64("duration_ms", 1000) * 1000000);
-	uint64_t period = sg_ns_to_tsc(sg_arg_u64("period_ms", 10) * 1000000);
+	uint64_t duration = sg_ns_to_tsc(sg_arg_u64("duration_ms") * 1000000);
+	uint64_t period = sg_ns_to_tsc(sg_arg_u64("period_ms") * 1000000);
 	uint64_t *per = sg_alloc(MAX_PERIODS * sizeof(uint64_t), 64);
 	uint64_t x = cpu + 1, total = 0, n = 0, start, end, pstart, units = 0, now;
 

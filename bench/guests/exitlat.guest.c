@@ -6,6 +6,10 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("iters", 2000, 1, 100000000, "timed accesses per mode"),
+	SG_ARG_U64("warmup", 200, 0, 100000000, "untimed accesses first"),
+	SG_ARG_ENUM("mode", "both", "pio|mmio|both", "which exits to time"));
+
 static void measure(unsigned cpu, const char *mode, uint64_t iters, uint64_t warmup)
 {
 	bool pio = mode[0] == 'p';
@@ -34,8 +38,8 @@ static void measure(unsigned cpu, const char *mode, uint64_t iters, uint64_t war
 
 int guest_main(unsigned cpu)
 {
-	uint64_t iters = sg_arg_u64("iters", 2000);
-	uint64_t warmup = sg_arg_u64("warmup", 200);
+	uint64_t iters = sg_arg_u64("iters");
+	uint64_t warmup = sg_arg_u64("warmup");
 	bool both = !sg_arg_is("mode", "pio") && !sg_arg_is("mode", "mmio");
 
 	GUEST_ASSERT(iters > 0);

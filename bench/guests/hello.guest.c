@@ -4,6 +4,9 @@
  */
 #include "core/guest/guest.h"
 
+/* No arguments: the host refuses any. */
+SG_ARGS();
+
 static uint32_t arrived;
 
 int guest_main(unsigned cpu)

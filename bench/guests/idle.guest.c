@@ -7,9 +7,11 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_BOOL("spin", 0, "poll for the power-down in a loop instead of halting"));
+
 int guest_main(unsigned cpu)
 {
-	bool spin = sg_arg_u64("spin", 0) != 0;
+	bool spin = sg_arg_u64("spin") != 0;
 	uint64_t n = 0;
 
 	(void)cpu;

@@ -11,6 +11,11 @@
  */
 #include "core/guest/virtio.h"
 
+SG_ARGS(SG_ARG_U64("rounds", 20, 1, 1000000, "add/use/remove rounds"),
+	SG_ARG_U64("size_mb", 8, 2, 65536, "size of the hot-added region (MiB, a multiple of 2)"),
+	SG_ARG_U64("ios", 32, 1, 1000000, "verified requests per batch (at most 21 are used)"),
+	SG_ARG_BOOL("hostile", 0, "remove the region while requests into it may be in flight"));
+
 static uint32_t epoch;	   /* odd: a region is present and usable */
 static uint32_t acked;	   /* vCPU 1 finished with epoch N */
 static uint32_t submitted; /* vCPU 1 has requests into the region in flight for epoch N */
@@ -43,7 +48,7 @@ static void io_user(bool hostile)
 		uint8_t *buf;
 		uint32_t *hdr;
 		uint8_t *status;
-		uint64_t ios = sg_arg_u64("ios", 32), token;
+		uint64_t ios = sg_arg_u64("ios"), token;
 
 		uint32_t len;
 		bool ok = true;
@@ -116,9 +121,9 @@ static void io_user(bool hostile)
 
 int guest_main(unsigned cpu)
 {
-	uint64_t rounds = sg_arg_u64("rounds", 20);
-	uint64_t size = sg_arg_u64("size_mb", 8) * 1024 * 1024;
-	bool hostile = sg_arg_u64("hostile", 0);
+	uint64_t rounds = sg_arg_u64("rounds");
+	uint64_t size = sg_arg_u64("size_mb") * 1024 * 1024;
+	bool hostile = sg_arg_u64("hostile");
 
 	GUEST_ASSERT_MSG(size >= 2 * 1024 * 1024 && size % (2 * 1024 * 1024) == 0,
 			 "size_mb must be a multiple of 2");

@@ -8,6 +8,12 @@
  */
 #include "core/guest/virtio.h"
 
+SG_ARGS(SG_ARG_U64("work_ns", 0, 0, 100000000, "handler time of each DATA write (ns)"),
+	SG_ARG_U64("duration_ms", 300, 1, 86400000, "how long to run (ms)"),
+	SG_ARG_BOOL("shared", 0, "every vCPU uses one shared storm device"),
+	SG_ARG_BOOL("io", 0, "vCPUs other than 0 run virtio-blk reads; vCPU 0 measures"),
+	SG_ARG_ENUM("reg", "data", "data|clock", "DATA writes or reads of the CLOCK register"));
+
 #define MAX_SAMPLES 50000
 
 static struct spin_barrier start;
@@ -57,9 +63,9 @@ static void io_load(unsigned cpu)
 
 int guest_main(unsigned cpu)
 {
-	uint64_t work_ns = sg_arg_u64("work_ns", 0);
-	uint64_t duration = sg_ns_to_tsc(sg_arg_u64("duration_ms", 300) * 1000000);
-	bool shared = sg_arg_u64("shared", 0), io = sg_arg_u64("io", 0);
+	uint64_t work_ns = sg_arg_u64("work_ns");
+	uint64_t duration = sg_ns_to_tsc(sg_arg_u64("duration_ms") * 1000000);
+	bool shared = sg_arg_u64("shared"), io = sg_arg_u64("io");
 	bool clock = sg_arg_is("reg", "clock");
 	unsigned devi = shared ? 0 : cpu;
 	uint64_t base = SG_STORM_BASE + 4096ULL * devi;

@@ -7,6 +7,11 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("duration_ms", 500, 1, 86400000, "how long to run (ms)"),
+	SG_ARG_U64("hold_ns", 200, 0, 1000000000, "time the lock is held (ns)"),
+	SG_ARG_U64("think_ns", 200, 0, 1000000000, "time between acquisitions (ns)"),
+	SG_ARG_U64("spin_ns", 20000, 0, 1000000000, "spin before halting for the kick (ns)"));
+
 #define KICK_VECTOR 0x41
 
 static struct ticket_lock lock;
@@ -64,10 +69,10 @@ static void pv_unlock(uint64_t *kicks)
 
 int guest_main(unsigned cpu)
 {
-	uint64_t duration = sg_ns_to_tsc(sg_arg_u64("duration_ms", 500) * 1000000);
-	uint64_t hold = sg_ns_to_tsc(sg_arg_u64("hold_ns", 200));
-	uint64_t think = sg_ns_to_tsc(sg_arg_u64("think_ns", 200));
-	uint64_t spin = sg_ns_to_tsc(sg_arg_u64("spin_ns", 20000));
+	uint64_t duration = sg_ns_to_tsc(sg_arg_u64("duration_ms") * 1000000);
+	uint64_t hold = sg_ns_to_tsc(sg_arg_u64("hold_ns"));
+	uint64_t think = sg_ns_to_tsc(sg_arg_u64("think_ns"));
+	uint64_t spin = sg_ns_to_tsc(sg_arg_u64("spin_ns"));
 	uint64_t acq = 0, my_max = 0, halts = 0, kicks = 0, start, end, now;
 
 	if (cpu == 0) {

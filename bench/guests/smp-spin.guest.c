@@ -8,6 +8,10 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("duration_ms", 500, 1, 86400000, "how long to run (ms)"),
+	SG_ARG_U64("hold_ns", 200, 0, 1000000000, "time the lock is held (ns)"),
+	SG_ARG_U64("think_ns", 200, 0, 1000000000, "time between acquisitions (ns)"));
+
 #define MAX_SAMPLES 20000
 
 static struct ticket_lock lock;
@@ -19,9 +23,9 @@ static uint32_t barrier_ready;
 
 int guest_main(unsigned cpu)
 {
-	uint64_t duration_ns = sg_arg_u64("duration_ms", 500) * 1000000;
-	uint64_t hold = sg_ns_to_tsc(sg_arg_u64("hold_ns", 200));
-	uint64_t think = sg_ns_to_tsc(sg_arg_u64("think_ns", 200));
+	uint64_t duration_ns = sg_arg_u64("duration_ms") * 1000000;
+	uint64_t hold = sg_ns_to_tsc(sg_arg_u64("hold_ns"));
+	uint64_t think = sg_ns_to_tsc(sg_arg_u64("think_ns"));
 	uint64_t *samples = 0, nsamples = 0, acq = 0, my_max = 0, start, end, now;
 
 	if (cpu == 0) {

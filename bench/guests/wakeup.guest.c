@@ -7,6 +7,9 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("iters", 500, 1, 10000000, "timed wake-ups"),
+	SG_ARG_U64("gap_us", 200, 0, 10000000, "vCPU 0's pause before each IPI (us)"));
+
 #define WAKE_VECTOR 0x40
 
 static uint64_t sent_tsc; /* written by vCPU 0 before each IPI */
@@ -15,7 +18,7 @@ static uint32_t halting;  /* vCPU 1 is about to halt for round N */
 
 int guest_main(unsigned cpu)
 {
-	uint64_t iters = sg_arg_u64("iters", 500), gap = sg_arg_u64("gap_us", 200) * 1000;
+	uint64_t iters = sg_arg_u64("iters"), gap = sg_arg_u64("gap_us") * 1000;
 
 	GUEST_ASSERT_MSG(sg_nr_cpus() >= 2, "wakeup needs --vcpus 2");
 	sg_rendezvous();

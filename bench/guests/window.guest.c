@@ -8,12 +8,15 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("moves", 200, 1, 10000000, "window moves"),
+	SG_ARG_U64("gap_us", 200, 0, 10000000, "time between moves (us)"));
+
 static uint32_t done;
 static uint64_t certain_total, attempted_total;
 
 int guest_main(unsigned cpu)
 {
-	uint64_t moves = sg_arg_u64("moves", 200), gap = sg_arg_u64("gap_us", 200) * 1000;
+	uint64_t moves = sg_arg_u64("moves"), gap = sg_arg_u64("gap_us") * 1000;
 
 	GUEST_ASSERT_MSG(sg_nr_cpus() >= 2, "window needs --vcpus 2 or more");
 	sg_rendezvous();

@@ -214,6 +214,36 @@ struct sg_numa_info {
 	uint16_t vcpu_node[SG_MAX_VCPUS];
 };
 
+/*
+ * The arguments a micro-guest takes (--guest NAME:key=value,...), declared once in its source
+ * with SG_ARGS (guest.h): an array of these in the image's ".sg_args" section. The guest
+ * runtime reads its defaults from it (and refuses to read an undeclared key); the host reads
+ * it from the ELF image (core/mguest_args.h) to refuse unknown keys, bad values and values out
+ * of range before any VM exists, and `strand guests NAME` prints it. Fixed-size fields only:
+ * the host reads the section as bytes, without relocating anything.
+ */
+#define SG_ARG_NAME_MAX	   24
+#define SG_ARG_DFLT_MAX	   24
+#define SG_ARG_CHOICES_MAX 88
+#define SG_ARG_HELP_MAX	   112
+enum sg_arg_type {
+	SG_ARG_TYPE_U64 = 1, /* decimal (k/m suffix: x1000, x1000000) or 0x hex, min..max */
+	SG_ARG_TYPE_BOOL,    /* 0 or 1 */
+	SG_ARG_TYPE_ENUM,    /* one of choices ("a|b|c"); default dflt_str */
+	SG_ARG_TYPE_STR,     /* any text of at most max characters (no ','); default dflt_str */
+};
+struct sg_arg_desc {
+	char name[SG_ARG_NAME_MAX];
+	uint32_t type; /* enum sg_arg_type */
+	uint32_t reserved;
+	uint64_t dflt; /* U64, BOOL */
+	uint64_t min;  /* U64 */
+	uint64_t max;  /* U64: the largest value; STR: the longest text */
+	char dflt_str[SG_ARG_DFLT_MAX];
+	char choices[SG_ARG_CHOICES_MAX];
+	char help[SG_ARG_HELP_MAX];
+};
+
 /* Per-vCPU area (GS base). The interrupt stubs count here. */
 struct sg_percpu {
 	uint64_t self;

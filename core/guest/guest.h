@@ -221,10 +221,47 @@ static inline bool sg_powerdown_requested(void)
 #define SG_LAPIC_BASE 0xfee00000ULL
 void sg_lapic_send_ipi(uint32_t dest_apic_id, uint8_t vector);
 
-/* ---- program arguments: --guest NAME:key=value,key=value ---- */
-uint64_t sg_arg_u64(const char *key, uint64_t dflt);
-/* Copy the value of key into buf; returns false if absent. */
+/*
+ * ---- program arguments: --guest NAME:key=value,key=value ----
+ * Every argument is declared once, in the program's source, with its type, range, default and
+ * one line of help (struct sg_arg_desc in abi.h):
+ *
+ *	SG_ARGS(SG_ARG_U64("iters", 2000, 1, 100000000, "timed accesses per mode"),
+ *		SG_ARG_ENUM("mode", "both", "pio|mmio|both", "which exits to time"));
+ *
+ * The host checks what the user gave against this table before the VM exists (unknown key,
+ * bad type, out of range: exit 2) and `strand guests NAME` prints it. The readers below return
+ * the declared default when the key is absent; reading an undeclared key is a guest assertion.
+ */
+#define SG_ARG_SECTION __attribute__((used, section(".sg_args"), aligned(8)))
+#define SG_ARGS(...) \
+	static const struct sg_arg_desc sg_arg_table_[] SG_ARG_SECTION = { __VA_ARGS__ }
+#define SG_ARG_U64(n, d, lo, hi, h)                                                        \
+	{                                                                                  \
+		.name = n, .type = SG_ARG_TYPE_U64, .dflt = (d), .min = (lo), .max = (hi), \
+		.help = h                                                                  \
+	}
+#define SG_ARG_BOOL(n, d, h)                                                                    \
+	{                                                                                       \
+		.name = n, .type = SG_ARG_TYPE_BOOL, .dflt = (d), .min = 0, .max = 1, .help = h \
+	}
+#define SG_ARG_ENUM(n, d, choices_, h)                                                             \
+	{                                                                                          \
+		.name = n, .type = SG_ARG_TYPE_ENUM, .dflt_str = d, .choices = choices_, .help = h \
+	}
+#define SG_ARG_STR(n, d, maxlen, h)                                                           \
+	{                                                                                     \
+		.name = n, .type = SG_ARG_TYPE_STR, .dflt_str = d, .max = (maxlen), .help = h \
+	}
+
+uint64_t sg_arg_u64(const char *key);
+static inline bool sg_arg_bool(const char *key)
+{
+	return sg_arg_u64(key) != 0;
+}
+/* Copy the value of key (or its default) into buf; returns whether the user gave it. */
 bool sg_arg_str(const char *key, char *buf, size_t size);
+/* Whether key's value (or its default) is value. */
 bool sg_arg_is(const char *key, const char *value);
 
 /* ---- memory: a bump allocator over the heap (shared by all vCPUs, lock-free) ---- */

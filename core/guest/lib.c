@@ -241,15 +241,28 @@ static const char *arg_find(const char *key, size_t *len)
 	return 0;
 }
 
-uint64_t sg_arg_u64(const char *key, uint64_t dflt)
+/* The declaration of key (SG_ARGS in the program); an undeclared key is a bug in the program. */
+extern const struct sg_arg_desc __sg_args_start[], __sg_args_end[];
+
+static const struct sg_arg_desc *arg_desc(const char *key)
 {
+	for (const struct sg_arg_desc *d = __sg_args_start; d < __sg_args_end; d++) {
+		if (strcmp(d->name, key) == 0)
+			return d;
+	}
+	sg_assert_fail(__FILE__, __LINE__, key, "argument not declared with SG_ARGS");
+}
+
+uint64_t sg_arg_u64(const char *key)
+{
+	const struct sg_arg_desc *d = arg_desc(key);
 	size_t len;
 	const char *v = arg_find(key, &len);
 	uint64_t r = 0;
 	unsigned base = 10;
 
 	if (!v || len == 0)
-		return dflt;
+		return d->dflt;
 	if (len > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
 		base = 16;
 		v += 2;
@@ -257,44 +270,50 @@ uint64_t sg_arg_u64(const char *key, uint64_t dflt)
 	}
 	for (size_t i = 0; i < len; i++) {
 		char c = v[i];
-		unsigned d;
+		unsigned dg;
 
 		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
+			dg = (unsigned)(c - '0');
 		else if (base == 16 && c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
+			dg = (unsigned)(c - 'a' + 10);
 		else if (base == 16 && c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
+			dg = (unsigned)(c - 'A' + 10);
 		else if (base == 10 && i == len - 1 && (c == 'k' || c == 'K'))
 			return r * 1000;
 		else if (base == 10 && i == len - 1 && (c == 'm' || c == 'M'))
 			return r * 1000000;
 		else
 			sg_assert_fail(__FILE__, __LINE__, key, "argument is not a number");
-		r = r * base + d;
+		r = r * base + dg;
 	}
 	return r;
 }
 
 bool sg_arg_str(const char *key, char *buf, size_t size)
 {
+	const struct sg_arg_desc *d = arg_desc(key);
 	size_t len;
 	const char *v = arg_find(key, &len);
 
-	if (!v || size == 0)
-		return false;
+	if (size == 0)
+		return v != 0;
+	if (!v) {
+		v = d->dflt_str;
+		len = strlen(v);
+	}
 	if (len >= size)
 		len = size - 1;
 	memcpy(buf, v, len);
 	buf[len] = 0;
-	return true;
+	return arg_find(key, &len) != 0;
 }
 
 bool sg_arg_is(const char *key, const char *value)
 {
-	char buf[64];
+	char buf[SG_ARG_CHOICES_MAX];
 
-	return sg_arg_str(key, buf, sizeof(buf)) && strcmp(buf, value) == 0;
+	sg_arg_str(key, buf, sizeof(buf));
+	return strcmp(buf, value) == 0;
 }
 
 /* ---- formatting ---- */

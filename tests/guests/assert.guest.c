@@ -6,6 +6,9 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_ENUM("kind", "plain", "plain|msg",
+		    "GUEST_ASSERT, or GUEST_ASSERT_MSG with a message"));
+
 int guest_main(unsigned cpu)
 {
 	volatile uint32_t answer = 41;

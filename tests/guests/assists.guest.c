@@ -7,6 +7,8 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_ENUM("mode", "fwait", "fwait|int3", "100 fwait, or one int3 (must reach #BP)"));
+
 int guest_main(unsigned cpu)
 {
 	if (cpu)

@@ -6,6 +6,8 @@
  */
 #include "core/guest/virtio.h"
 
+SG_ARGS(SG_ARG_STR("only", "", 39, "run only the case of this name (default: every case)"));
+
 #define BLK_T_IN  0
 #define BLK_T_OUT 1
 #define NUM	  8

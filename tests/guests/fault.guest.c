@@ -6,6 +6,8 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_ENUM("kind", "pf", "pf|ud|de|gp|pf-write", "the exception vCPU 0 raises"));
+
 int guest_main(unsigned cpu)
 {
 	volatile uint64_t sink;

@@ -6,6 +6,8 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_BOOL("bad", 0, "load a reserved MXCSR bit, which must raise #GP"));
+
 #define MXCSR_DEFAULT 0x1f80u
 #define MXCSR_RZ      (MXCSR_DEFAULT | 0x6000u) /* round toward zero */
 #define MXCSR_FZ_DAZ  (MXCSR_DEFAULT | 0x8040u)
@@ -118,7 +120,7 @@ int guest_main(unsigned cpu)
 		GUEST_ASSERT_MSG(st_gs() == v, "base+index load / GS-relative store");
 		GUEST_ASSERT_MSG(st_stack() == v, "stack store");
 	}
-	if (cpu == 0 && sg_arg_u64("bad", 0)) {
+	if (cpu == 0 && sg_arg_u64("bad")) {
 		sg_printf("mxcsr: loading a reserved bit\n");
 		ld_stack(MXCSR_DEFAULT | 0x10000u); /* #GP(0) */
 		GUEST_ASSERT_MSG(0, "ldmxcsr with a reserved bit did not fault");

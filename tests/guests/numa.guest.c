@@ -6,6 +6,8 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("nodes", ~0ULL, 0, 8, "expected guest NUMA node count (default: any)"));
+
 static struct sg_numa_info info[64]; /* one per vCPU; vCPUs from 64 on only rendezvous */
 
 static void print_table(const struct sg_numa_info *n)
@@ -32,7 +34,7 @@ static void print_table(const struct sg_numa_info *n)
 int guest_main(unsigned cpu)
 {
 	struct sg_numa_info *n = &info[cpu % 64];
-	uint64_t covered = 0, want = sg_arg_u64("nodes", ~0ULL);
+	uint64_t covered = 0, want = sg_arg_u64("nodes");
 	uint64_t node_mem[SG_MAX_NUMA_NODES] = { 0 };
 	unsigned mine;
 	int ret;

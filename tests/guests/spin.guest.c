@@ -5,10 +5,13 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("duration_ms", 10000, 1, 86400000, "how long every vCPU runs (ms)"),
+	SG_ARG_U64("period_us", 200, 1, 10000000, "time between progress writes (us)"));
+
 int guest_main(unsigned cpu)
 {
-	uint64_t duration_ns = sg_arg_u64("duration_ms", 10000) * 1000000;
-	uint64_t period_ns = sg_arg_u64("period_us", 200) * 1000;
+	uint64_t duration_ns = sg_arg_u64("duration_ms") * 1000000;
+	uint64_t period_ns = sg_arg_u64("period_us") * 1000;
 	uint64_t start = rdtsc(), end = start + sg_ns_to_tsc(duration_ns);
 	uint64_t iters = 0;
 	char name[32];

@@ -9,6 +9,8 @@
  */
 #include "core/guest/virtio.h"
 
+SG_ARGS(SG_ARG_U64("duration_ms", 2000, 1, 86400000, "how long to run (ms)"));
+
 static uint32_t stop;
 static uint64_t stats[8];
 
@@ -132,7 +134,7 @@ int guest_main(unsigned cpu)
 	uint64_t end;
 
 	sg_rendezvous();
-	end = rdtsc() + sg_ns_to_tsc(sg_arg_u64("duration_ms", 2000) * 1000000);
+	end = rdtsc() + sg_ns_to_tsc(sg_arg_u64("duration_ms") * 1000000);
 	if (cpu == 0) {
 		/* The timekeeper: runs the storm and says when to stop. */
 		uint64_t base = SG_STORM_BASE, n = 0, last = 0;

@@ -8,9 +8,11 @@
  */
 #include "core/guest/guest.h"
 
+SG_ARGS(SG_ARG_U64("iters", 1000, 1, 100000000, "syscall instructions per vCPU"));
+
 int guest_main(unsigned cpu)
 {
-	uint64_t cs, ran_cs = 0, n = sg_arg_u64("iters", 1000), t0, t1;
+	uint64_t cs, ran_cs = 0, n = sg_arg_u64("iters"), t0, t1;
 
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
 	if ((cs & 3) != 3) {

@@ -5,6 +5,8 @@
  */
 #include "core/guest/virtio.h"
 
+SG_ARGS(SG_ARG_BOOL("echo", 0, "wait for a line and send it back"));
+
 int guest_main(unsigned cpu)
 {
 	static struct sg_vdev dev;
@@ -38,7 +40,7 @@ int guest_main(unsigned cpu)
 		while (!sg_vq_get_used(&tx, &token, &len))
 			cpu_relax();
 	}
-	if (!sg_arg_u64("echo", 0))
+	if (!sg_arg_u64("echo"))
 		return 0;
 	while (!sg_vq_get_used(&rx, &token, &len))
 		cpu_relax();

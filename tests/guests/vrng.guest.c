@@ -4,6 +4,9 @@
  */
 #include "core/guest/virtio.h"
 
+/* No arguments: the host refuses any. */
+SG_ARGS();
+
 static uint64_t fill(struct sg_vq *vq, uint8_t *buf, uint32_t len)
 {
 	struct sg_buf b = { buf, len, true };

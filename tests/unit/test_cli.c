@@ -149,11 +149,12 @@ Test(cli, other_guests_and_values)
 	{
 		char g[SG_ARGS_MAX + 16];
 
-		snprintf(g, sizeof(g), "hello:k=");
-		memset(g + 8, 'v', SG_ARGS_MAX - 1 - 2);
-		g[8 + SG_ARGS_MAX - 1 - 2] = 0;
-		cr_expect_eq(strlen(g + 6), SG_ARGS_MAX - 1);
-		cr_expect_eq(PARSE("--guest", g), 0, "%s", err.msg);
+		/* --guest-file: its table is checked on loading (embedded guests' are here). */
+		snprintf(g, sizeof(g), "/g.elf:k=");
+		memset(g + 9, 'v', SG_ARGS_MAX - 1 - 2);
+		g[9 + SG_ARGS_MAX - 1 - 2] = 0;
+		cr_expect_eq(strlen(g + 7), SG_ARGS_MAX - 1);
+		cr_expect_eq(PARSE("--guest-file", g), 0, "%s", err.msg);
 	}
 }
 
@@ -232,7 +233,9 @@ Test(cli, other_bad_input)
 	BAD("--console", "--console", "file");
 	BAD("--console", "--console", "");
 	BAD("--timeout", "--timeout", "soon");
-	BAD("--timeout", "--timeout", "0");
+	BAD("--timeout: the duration must be positive, got '0'", "--timeout", "0");
+	BAD("--timeout: the duration must be positive, got '0s'", "--timeout", "0s");
+	BAD("--timeout: the duration must be positive, got '0ms'", "--timeout", "0ms");
 	BAD("--timeout", "--timeout", "1h");
 	BAD("--timeout", "--timeout", "-5s");
 	BAD("--map-lock", "--map-lock", "spinlock");
@@ -250,6 +253,15 @@ Test(cli, other_bad_input)
 	BAD("choose one guest", "--guest", "hello", "--guest", "exitlat");
 	BAD("choose one guest", "--guest-file", "/tmp/x.elf", "--flat", "/tmp/x");
 	BAD("missing program name", "--guest", ":iters=3");
+	/* Embedded guests' arguments against their tables (core/mguest_args.h). */
+	BAD("--guest hello: unknown argument 'nosuchkey' (it takes no arguments)", "--guest",
+	    "hello:nosuchkey=1");
+	BAD("iters=-5 is not valid: iters takes an integer in 1..100000000", "--guest",
+	    "exitlat:iters=-5");
+	BAD("iters=99999999999999999999 is out of range: iters takes an integer in 1..100000000",
+	    "--guest", "exitlat:iters=99999999999999999999");
+	BAD("--guest: no micro-guest called 'nosuchguest'", "--guest", "nosuchguest");
+	BAD("--guest blk-io: unknown argument 'depth'", "--guest", "blk-io:depth=3");
 	BAD("missing file name", "--guest-file", ":a=1");
 	snprintf(long_args, sizeof(long_args), "hello:k=");
 	memset(long_args + 8, 'v', SG_ARGS_MAX);

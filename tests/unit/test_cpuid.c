@@ -155,7 +155,7 @@ static void check_topology(const struct table *sup, const struct cpu_topology *t
 		cr_expect_geq(leaf(&out, 0, 0)->eax, 0xb, "max leaf must cover 0xB");
 		e = leaf(&out, 1, 0);
 		cr_expect_eq(e->ebx >> 24, id & 0xff, "leaf 1 EBX[31:24]");
-		cr_expect_eq((e->ebx >> 16) & 0xff, (1u << shift) & 0xff, "leaf 1 EBX[23:16]");
+		cr_expect_eq((e->ebx >> 16) & 0xff, MIN(1u << shift, 255u), "leaf 1 EBX[23:16]");
 		cr_expect_eq(e->ebx & 0xffff, 0x0800, "leaf 1 EBX[15:0] kept");
 		cr_expect_eq(!!(e->edx & CPUID_1_EDX_HTT), per_pkg > 1);
 		cr_expect(e->ecx & CPUID_1_ECX_HYPERVISOR);
@@ -246,6 +246,36 @@ Test(cpuid, intel_topologies)
 	}
 	for (unsigned i = 0; i < sizeof(topos) / sizeof(topos[0]); i++)
 		check_topology(&sup, &topos[i], false);
+}
+
+/* Leaf 1 EBX[23:16] is 8 bits: 256 and more logical processors per package clamp to 255. */
+Test(cpuid, leaf1_logical_count_clamps_at_255)
+{
+	static const unsigned counts[] = { 128, 255, 256, 1024 };
+	static const unsigned want[] = { 128, 255, 255, 255 };
+	struct table sup[2], out;
+	struct cpu_topology t;
+
+	amd_table(&sup[0]);
+	intel_table(&sup[1]);
+	for (unsigned v = 0; v < 2; v++) {
+		for (unsigned k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+			unsigned n = counts[k];
+
+			t = (struct cpu_topology){ 1, n, 1 };
+			for (unsigned i = 0; i < n; i += n / 4 + 1) {
+				struct kvm_cpuid_entry2 *e;
+
+				cr_assert_eq(build(&sup[v], &t, i, NULL, &out), 0, "%u vCPUs", n);
+				e = leaf(&out, 1, 0);
+				cr_expect_eq((e->ebx >> 16) & 0xff, want[k],
+					     "%s, %u vCPUs in one package: EBX[23:16] = %u",
+					     v ? "Intel" : "AMD", n, (e->ebx >> 16) & 0xff);
+				cr_expect_eq(e->ebx >> 24, cpu_topology_apic_id(&t, i) & 0xff);
+				cr_expect(e->edx & CPUID_1_EDX_HTT);
+			}
+		}
+	}
 }
 
 Test(cpuid, sizes_and_bad_input)

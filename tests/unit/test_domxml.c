@@ -344,7 +344,7 @@ Test(domxml, escaping_roundtrips)
 		"<domain type='kvm'><name>e</name><title>a &amp; b &lt;c&gt; 'q' \"d\"</title>"
 		"<description>line 1\nline 2 &#13; tab\there ]]&gt; &amp;amp;</description>"
 		"<memory unit='MiB'>16</memory><metadata><strand:config " NS
-		"><strand:guest program='hello' args='x=&apos;1&apos;,y=&quot;2&quot;&amp;'/>"
+		"><strand:guest program='blk-hostile' args='only=&apos;1&apos;&quot;2&quot;&amp;'/>"
 		"</strand:config></metadata><os><type>hvm</type></os><devices><disk><source "
 		"file='/a,b&amp;c&apos;d'/><target dev='vda'/></disk></devices></domain>";
 	struct domain_def *d = parse_ok(xml, strlen(xml), 0);

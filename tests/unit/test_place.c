@@ -702,7 +702,7 @@ Test(plan_cli, bad_input)
 	expect_bad("not a valid hwloc synthetic description", "--topology", "synthetic:pack:x",
 		   "--vm", "1", NULL);
 	expect_bad("expected host, synthetic:DESC or xml:FILE", "--topology", "big", NULL);
-	expect_bad("unknown option --vms", "--vms", "2", NULL);
+	expect_bad("unknown option for plan: --vms", "--vms", "2", NULL);
 	expect_bad("--housekeeping x: expected a CPU count", "--housekeeping", "x", NULL);
 	expect_bad("vm1: 20 compact vCPUs do not fit", "--topology",
 		   "synthetic:pack:1 core:16 pu:2", "--vm", "20,policy=compact", "--vm",
