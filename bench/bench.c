@@ -21,7 +21,8 @@
 #define MAX_SUITES  BENCH_MAX_SUITES
 #define MAX_METRICS BENCH_MAX_METRICS
 
-static const char *const all_suites[] = { "startup", "exits", "threading", "sched", "blk", NULL };
+static const char *const all_suites[] = { "startup", "exits",	"threading", "sched",
+					  "blk",     "monitor", NULL };
 
 void bench_opts_default(struct bench_opts *o)
 {
@@ -137,6 +138,7 @@ void bench_fill_meta(struct doc *d, int argc, char **argv, const struct bench_op
 	json_object_object_add(set, "seed", json_object_new_int64((int64_t)o->seed));
 	json_object_object_add(set, "timeout_s", json_object_new_double(o->timeout_s));
 	json_object_object_add(set, "raw_max", json_object_new_int64((int64_t)o->raw_max));
+	json_object_object_add(set, "short", json_object_new_boolean(o->short_runs));
 	json_object_object_add(set, "alpha", json_object_new_double(o->stats.alpha));
 	json_object_object_add(set, "min_effect", json_object_new_double(o->stats.min_effect));
 	json_object_object_add(set, "noise", json_object_new_double(o->stats.noise));
@@ -166,7 +168,7 @@ static void bench_usage(FILE *f)
 		"       strand bench list                        suites, groups and variants\n"
 		"\n"
 		"Suites: quick (threading presets, locks and scheduling strategies, ~1 minute),\n"
-		"startup, exits, threading, sched, blk, all (every suite but quick).\n"
+		"startup, exits, threading, sched, blk, monitor, all (every suite but quick).\n"
 		"\n"
 		"Running:\n"
 		"  -n, --reps N         repetitions per variant (default: per suite)\n"
@@ -174,6 +176,7 @@ static void bench_usage(FILE *f)
 		"  --order random|alternate  visit order in each round (default random)\n"
 		"  --seed N             seed for the random order and resampling\n"
 		"  --timeout SECONDS    per run (default 60)\n"
+		"  --short              shorter monitor runs (smoke tests; not for figures)\n"
 		"  --peer qemu          also run Debian's qemu-system-x86_64 on the same guests\n"
 		"  --matrix KNOB=V1,V2  cross every strand variant with these values of a `strand\n"
 		"                       run` option (repeatable; on/off for a flag), e.g.\n"
@@ -200,7 +203,7 @@ static int list_suites(const struct suite_def *const *extra, size_t nextra)
 {
 	struct expand_ctx ctx = { .cpus = host_cpus(), .peer_qemu = true, .disk = "{disk}" };
 
-	for (size_t k = 0; k < nextra + 6; k++) {
+	for (size_t k = 0;; k++) {
 		const struct suite_def *s = k < nextra ? extra[k] : builtin_suites[k - nextra];
 		struct variant *v;
 		size_t n;
@@ -299,6 +302,7 @@ enum {
 	O_A,
 	O_B,
 	O_MAX_REPS,
+	O_SHORT,
 };
 
 static const struct option bench_options[] = {
@@ -327,6 +331,7 @@ static const struct option bench_options[] = {
 	{ "a", required_argument, NULL, O_A },
 	{ "b", required_argument, NULL, O_B },
 	{ "max-reps", required_argument, NULL, O_MAX_REPS },
+	{ "short", no_argument, NULL, O_SHORT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -375,6 +380,9 @@ int bench_parse(int argc, char **argv, struct bench_cli *c, struct errbuf *err)
 				return errbuf_set(err, -EINVAL,
 						  "--max-reps: expected a count >= 1");
 			c->max_reps = (unsigned)v;
+			break;
+		case O_SHORT:
+			c->o.short_runs = true;
 			break;
 		case O_ORDER:
 			if (strcmp(optarg, "random") && strcmp(optarg, "alternate"))
@@ -516,7 +524,7 @@ int bench_select(struct bench_cli *c, const struct suite_def **out, size_t *n, s
 		if (!s)
 			return errbuf_set(err, -EINVAL,
 					  "unknown suite '%s' (quick, startup, exits, threading, "
-					  "sched, blk, all, or one from --scenario)",
+					  "sched, blk, monitor, all, or one from --scenario)",
 					  c->suites[i]);
 		out[(*n)++] = s;
 	}
