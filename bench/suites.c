@@ -749,7 +749,7 @@ static const struct group_def monitor_groups[] = {
 	  .sources = "host=$phase.host;gang=$phase.gang;switch=$switch_ns.p50",
 	  .metrics = m_qmp_switch,
 	  .variants = qmp_switch_variants,
-	  .reps = 3,
+	  .reps = 5,
 	  .no_warmup = true },
 	{ .id = NULL },
 };
