@@ -441,7 +441,9 @@ static int trace_body(FILE *body, const char *dir, const struct series *s)
 		"set ylabel \"rate (%s)\" noenhanced\nset xlabel \"time since the first sample (s)\"\n"
 		"unset logscale x\nunset logscale y\nset format x \"%%g\"\nset format y \"%%g\"\n"
 		"set xtics norotate\nset yrange [0:*]\nset xrange [0:%g]\n"
-		"set key top right noenhanced\nplot %s\nunset arrow\nunset label\nunset object\n",
+		"set offsets 0, 0, graph 0.1, 0\nset key below horizontal noenhanced\nplot %s\n"
+		"unset arrow\nunset label\nunset object\nset offsets 0, 0, 0, 0\n"
+		"set key default\n",
 		title, shade ? ", " : "", shade ? shade : "", shade ? " phases shaded" : "",
 		ul[0] ? ul : s->unit, tmax, plot);
 	return 0;
