@@ -22,7 +22,8 @@
 #define MAX_SUITES  BENCH_MAX_SUITES
 #define MAX_METRICS BENCH_MAX_METRICS
 
-static const char *const all_suites[] = { "startup", "exits", "threading", "sched", "blk", NULL };
+static const char *const all_suites[] = { "startup", "exits",	"threading", "sched",
+					  "blk",     "monitor", NULL };
 
 void bench_opts_default(struct bench_opts *o)
 {
@@ -138,6 +139,7 @@ void bench_fill_meta(struct doc *d, int argc, char **argv, const struct bench_op
 	json_object_object_add(set, "seed", json_object_new_int64((int64_t)o->seed));
 	json_object_object_add(set, "timeout_s", json_object_new_double(o->timeout_s));
 	json_object_object_add(set, "raw_max", json_object_new_int64((int64_t)o->raw_max));
+	json_object_object_add(set, "short", json_object_new_boolean(o->short_runs));
 	json_object_object_add(set, "alpha", json_object_new_double(o->stats.alpha));
 	json_object_object_add(set, "min_effect", json_object_new_double(o->stats.min_effect));
 	json_object_object_add(set, "noise", json_object_new_double(o->stats.noise));
@@ -167,7 +169,7 @@ void bench_usage(FILE *f)
 		"       strand bench list                        suites, groups and variants\n"
 		"\n"
 		"Suites: quick (threading presets, locks and scheduling strategies, ~1 minute),\n"
-		"startup, exits, threading, sched, blk, all (every suite but quick).\n"
+		"startup, exits, threading, sched, blk, monitor, all (every suite but quick).\n"
 		"\n"
 		"Running:\n"
 		"  -n, --reps N         repetitions per variant (default: per suite)\n"
@@ -175,6 +177,7 @@ void bench_usage(FILE *f)
 		"  --order random|alternate  visit order in each round (default random)\n"
 		"  --seed N             seed for the random order and resampling\n"
 		"  --timeout SECONDS    per run (default 60)\n"
+		"  --short              shorter monitor runs (smoke tests; not for figures)\n"
 		"  --peer qemu          also run Debian's qemu-system-x86_64 on the same guests\n"
 		"  --matrix KNOB=V1,V2  cross every strand variant with these values of a `strand\n"
 		"                       run` option (repeatable; on/off for a flag), e.g.\n"
@@ -202,7 +205,7 @@ static int list_suites(const struct suite_def *const *extra, size_t nextra)
 {
 	struct expand_ctx ctx = { .cpus = host_cpus(), .peer_qemu = true, .disk = "{disk}" };
 
-	for (size_t k = 0; k < nextra + 6; k++) {
+	for (size_t k = 0;; k++) {
 		const struct suite_def *s = k < nextra ? extra[k] : builtin_suites[k - nextra];
 		struct variant *v;
 		size_t n;
@@ -330,6 +333,7 @@ enum {
 	O_A,
 	O_B,
 	O_MAX_REPS,
+	O_SHORT,
 };
 
 const struct option bench_options[] = {
@@ -354,6 +358,7 @@ const struct option bench_options[] = {
 	{ "min-effect", required_argument, NULL, O_MIN_EFFECT },
 	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
 	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "short", no_argument, NULL, O_SHORT },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -428,6 +433,9 @@ int bench_parse(int argc, char **argv, const char *cmd, const struct option *opt
 				return errbuf_set(err, -EINVAL,
 						  "--max-reps: expected a count >= 1");
 			c->max_reps = (unsigned)v;
+			break;
+		case O_SHORT:
+			c->o.short_runs = true;
 			break;
 		case O_ORDER:
 			if (strcmp(arg, "random") && strcmp(arg, "alternate"))
@@ -564,7 +572,7 @@ int bench_select(struct bench_cli *c, const struct suite_def **out, size_t *n, s
 		if (!s)
 			return errbuf_set(err, -EINVAL,
 					  "unknown suite '%s' (quick, startup, exits, threading, "
-					  "sched, blk, all, or one from --scenario)",
+					  "sched, blk, monitor, all, or one from --scenario)",
 					  c->suites[i]);
 		out[(*n)++] = s;
 	}

@@ -1,8 +1,8 @@
 /*
  * bench.h - `strand bench`: run benchmark suites (quick, startup, exits, threading, sched, blk,
- * all, or a scenario file), compare documents, A/B two builds, render plots and reports.
- * See docs/bench.md. Main thread; the harness is single-threaded and measures child
- * processes.
+ * monitor, all, or a scenario file), compare documents, A/B two builds, render plots and
+ * reports. See docs/bench.md. Main thread; the harness measures child processes, and is
+ * single-threaded but for the monitor suite's poller thread (bench/qmpbench.h).
  */
 #ifndef STRAND_BENCH_BENCH_H
 #define STRAND_BENCH_BENCH_H

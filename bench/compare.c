@@ -221,11 +221,16 @@ void compare_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: strand bench compare [options] OLD.json NEW.json\n"
+		"       strand bench compare [options] --pair A/B DOC.json [NEW.json]\n"
 		"\n"
 		"Compares every series of NEW with the same series of OLD (documents written by\n"
 		"strand bench --json): change of the median, its bootstrap 95%% interval, a\n"
 		"two-sided p-value and a verdict: faster, slower, same or undecided.\n"
 		"\n"
+		"  --pair A/B         an A/B pair of variants inside the documents: each series of a\n"
+		"                     variant with the word A (OLD) against the same series with B\n"
+		"                     in its place (NEW; one document: both sides from it), e.g.\n"
+		"                     --pair poll=off/poll=1kHz monitor.json\n"
 		"  --alpha P          significance level (default 0.01)\n"
 		"  --min-effect F     smallest relative change that counts (default 0.05 = 5%%)\n"
 		"  --noise F          Firecracker's noise threshold: a metric's mean change over all\n"
@@ -250,7 +255,7 @@ static int parse_fraction(const char *s, double *out)
 	return 0;
 }
 
-enum { O_ALPHA = 256, O_MIN, O_NOISE, O_TEST, O_JSON, O_MD, O_FAIL, O_HELP };
+enum { O_ALPHA = 256, O_MIN, O_NOISE, O_TEST, O_JSON, O_MD, O_FAIL, O_HELP, O_PAIR };
 const struct option compare_options[] = {
 	{ "alpha", required_argument, NULL, O_ALPHA },
 	{ "min-effect", required_argument, NULL, O_MIN },
@@ -259,6 +264,7 @@ const struct option compare_options[] = {
 	{ "json", required_argument, NULL, O_JSON },
 	{ "markdown", no_argument, NULL, O_MD },
 	{ "fail-on-undecided", no_argument, NULL, O_FAIL },
+	{ "pair", required_argument, NULL, O_PAIR },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -267,7 +273,8 @@ int compare_main(int argc, char **argv)
 {
 	struct cliopt o;
 	struct bstats_params p;
-	const char *json_path = NULL;
+	const char *json_path = NULL, *pair = NULL, *old_path, *new_path;
+	char old_word[128], new_word[128], label[300];
 	bool md = false, fail_undecided = false;
 	struct doc *a = NULL, *b = NULL;
 	struct compare_counts counts;
@@ -316,6 +323,22 @@ int compare_main(int argc, char **argv)
 		case O_FAIL:
 			fail_undecided = true;
 			break;
+		case O_PAIR: {
+			const char *slash = strchr(o.arg, '/');
+
+			if (!slash || slash == o.arg || !slash[1] || strchr(slash + 1, '/') ||
+			    (size_t)(slash - o.arg) >= sizeof(old_word) ||
+			    strlen(slash + 1) >= sizeof(new_word)) {
+				log_error("--pair: expected OLD_VARIANT/NEW_VARIANT, got '%s'",
+					  o.arg);
+				return 2;
+			}
+			pair = o.arg;
+			snprintf(old_word, sizeof(old_word), "%.*s", (int)(slash - o.arg), o.arg);
+			snprintf(new_word, sizeof(new_word), "%s", slash + 1);
+			snprintf(label, sizeof(label), "%s->%s", old_word, new_word);
+			break;
+		}
 		case 'h':
 		case O_HELP:
 			compare_usage(stdout);
@@ -325,26 +348,37 @@ int compare_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - o.ind != 2) {
-		log_error("bench compare: expected two documents, OLD.json NEW.json (see strand "
-			  "bench compare --help)");
+	if (argc - o.ind != 2 && !(pair && argc - o.ind == 1)) {
+		log_error("bench compare: expected two documents, OLD.json NEW.json, or one with "
+			  "--pair (see strand bench compare --help)");
 		return 2;
 	}
 	if (json_path && cliopt_check_output("--json", json_path, false, &err)) {
 		log_error("bench compare: %s", err.msg);
 		return 2;
 	}
-	if (doc_load(argv[o.ind], &a, &err) || doc_load(argv[o.ind + 1], &b, &err)) {
+	old_path = argv[o.ind];
+	new_path = argc - o.ind == 2 ? argv[o.ind + 1] : old_path;
+	if (doc_load(old_path, &a, &err) || doc_load(new_path, &b, &err)) {
 		log_error("bench compare: %s", err.msg);
 		goto out;
+	}
+	if (pair) {
+		if (doc_keep_variant(a, old_word, label) || doc_keep_variant(b, new_word, label)) {
+			log_error("bench compare: out of memory");
+			goto out;
+		}
+		printf("A/B pair: %s (old) against %s (new)\n", old_word, new_word);
 	}
 	if (compare_docs(a, b, &p, stdout, md, &counts, json_path ? &out : NULL)) {
 		log_error("bench compare: out of memory");
 		goto out;
 	}
 	if (out) {
-		json_object_object_add(out, "old", json_object_new_string(argv[o.ind]));
-		json_object_object_add(out, "new", json_object_new_string(argv[o.ind + 1]));
+		json_object_object_add(out, "old", json_object_new_string(old_path));
+		json_object_object_add(out, "new", json_object_new_string(new_path));
+		if (pair)
+			json_object_object_add(out, "pair", json_object_new_string(pair));
 		if (json_object_to_file_ext(json_path, out, JSON_C_TO_STRING_PRETTY)) {
 			log_error("bench compare: %s: %s", json_path, json_util_get_last_err());
 			goto out;

@@ -82,6 +82,7 @@ static void series_free(struct series *s)
 	free(s->unit);
 	free(s->note);
 	json_object_put(s->knobs);
+	json_object_put(s->trace);
 	dvec_free(&s->samples);
 	dvec_free(&s->targets);
 	dvec_free(&s->run_order);
@@ -89,6 +90,56 @@ static void series_free(struct series *s)
 		dvec_free(&s->raw[i]);
 	free(s->raw);
 	free(s);
+}
+
+/* The variant name with word replaced by label (malloc'd), or NULL when word is not in it. */
+static char *replace_word(const char *variant, const char *word, const char *label)
+{
+	size_t wl = strlen(word), vl = strlen(variant);
+	char *out;
+
+	for (const char *p = variant; (p = strstr(p, word)); p++) {
+		if ((p != variant && p[-1] != ' ') || (p[wl] && p[wl] != ' '))
+			continue;
+		out = malloc(vl - wl + strlen(label) + 1);
+		if (!out)
+			return NULL;
+		sprintf(out, "%.*s%s%s", (int)(p - variant), variant, label, p + wl);
+		return out;
+	}
+	return NULL;
+}
+
+int doc_keep_variant(struct doc *d, const char *word, const char *label)
+{
+	for (size_t i = 0; i < d->nsuites; i++) {
+		struct suite_result *s = &d->suites[i];
+		size_t o = 0;
+
+		for (size_t k = 0; k < s->nseries; k++) {
+			struct series *x = s->series[k];
+			char *v = replace_word(x->variant, word, label), *id;
+
+			if (!v) {
+				series_free(x);
+				continue;
+			}
+			id = malloc(strlen(x->suite) + strlen(x->group) + strlen(v) +
+				    strlen(x->metric) + 4);
+			if (!id) {
+				free(v);
+				return -ENOMEM;
+			}
+			sprintf(id, "%s/%s/%s/%s", x->suite, x->group, v, x->metric);
+			free(x->variant);
+			free(x->id);
+			x->variant = v;
+			x->id = id;
+			s->series[o++] = x;
+		}
+		s->nseries = o;
+	}
+	return 0;
 }
 
 void doc_free(struct doc *d)
@@ -284,6 +335,8 @@ static json_object *series_json(const struct series *s)
 	}
 	if (s->targets.n)
 		json_object_object_add(o, "targets", darray(s->targets.v, s->targets.n));
+	if (s->trace)
+		json_object_object_add(o, "trace", json_object_get(s->trace));
 	json_object_object_add(o, "summary", summary_json(&s->samples));
 	return o;
 }
@@ -427,6 +480,12 @@ static int parse_series(json_object *o, struct suite_result *s, struct errbuf *e
 			   read_numbers(v, &x->targets, "targets", where, err) :
 			   errbuf_set(err, -EINVAL, "%s: \"targets\" must be an array", where)))
 		return ret;
+	if (json_object_object_get_ex(o, "trace", &v)) {
+		if (!json_object_is_type(v, json_type_array))
+			return errbuf_set(err, -EINVAL, "%s: \"trace\" must be an array", where);
+		json_object_put(x->trace);
+		x->trace = json_object_get(v);
+	}
 	if (json_object_object_get_ex(o, "raw", &v)) {
 		if (!json_object_is_type(v, json_type_array))
 			return errbuf_set(err, -EINVAL, "%s: \"raw\" must be an array", where);

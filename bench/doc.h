@@ -48,6 +48,11 @@ struct series {
 	size_t nraw;
 	struct dvec targets;   /* expected shares, for share metrics */
 	struct dvec run_order; /* global index of the run that gave each sample */
+	/*
+	 * Time series, one per repetition (NULL: none): [{"t_s": [...], "value": [...],
+	 * "marks": [{"t_s", "label"}...]}...], e.g. a throughput sampled while a knob changes.
+	 */
+	json_object *trace;
 };
 
 struct ratio {
@@ -84,6 +89,13 @@ struct ratio *suite_add_ratio(struct suite_result *s, const char *name, const ch
 struct series *doc_find_series(const struct doc *d, const char *id);
 /* Raw samples of a new repetition r (grows raw[] to r+1). */
 struct dvec *series_raw(struct series *s, size_t r);
+
+/*
+ * An A/B pair inside documents (compare --pair): keep only the series whose variant has the
+ * space-separated word `word`, with that word replaced by `label` in the variant and the id
+ * (so the two sides of a pair get the same ids). 0 or -ENOMEM.
+ */
+int doc_keep_variant(struct doc *d, const char *word, const char *label);
 
 /* Summaries, ratios' values: call before writing. */
 void doc_finish(struct doc *d);

@@ -330,6 +330,159 @@ static int run_gnuplot(const char *dir, const char *script, struct errbuf *err)
 	return ret;
 }
 
+/*
+ * A series with a time series per repetition (trace): one line per run, the switch points
+ * as dashed lines labelled with what they switched to, the phases after a switch to `shade`
+ * (the first label) shaded. Written to body (a multiplot panel or a picture of its own).
+ */
+static int trace_body(FILE *body, const char *dir, const struct series *s)
+{
+	char path[600], id[200], title[400], plot[4096];
+	size_t plen = 0, runs = json_object_array_length(s->trace);
+	json_object *first = runs ? json_object_array_get_idx(s->trace, 0) : NULL, *marks, *x;
+	double div = 1, ref = 0, tmax = 0;
+	const char *ul, *shade = NULL;
+
+	if (!first)
+		return 0;
+	safe(id, sizeof(id), s->id);
+	for (size_t r = 0; r < runs; r++) {
+		json_object *o = json_object_array_get_idx(s->trace, r), *t, *v;
+
+		if (json_object_object_get_ex(o, "value", &v))
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				if (json_object_get_double(json_object_array_get_idx(v, i)) > ref)
+					ref = json_object_get_double(
+						json_object_array_get_idx(v, i));
+		if (json_object_object_get_ex(o, "t_s", &t) && json_object_array_length(t)) {
+			double last = json_object_get_double(
+				json_object_array_get_idx(t, json_object_array_length(t) - 1));
+
+			if (last > tmax)
+				tmax = last;
+		}
+	}
+	table_unit_scale(s->unit, ref, &div, &ul);
+	for (size_t r = 0; r < runs; r++) {
+		json_object *o = json_object_array_get_idx(s->trace, r), *t, *v;
+		FILE *f;
+
+		if (!json_object_object_get_ex(o, "t_s", &t) ||
+		    !json_object_object_get_ex(o, "value", &v))
+			continue;
+		snprintf(path, sizeof(path), "%s/data/%s.trace%zu.dat", dir, id, r);
+		f = fopen(path, "we");
+		if (!f)
+			return -errno;
+		fprintf(f, "# run %zu: t (s) value (%s)\n", r, ul);
+		for (size_t i = 0;
+		     i < json_object_array_length(t) && i < json_object_array_length(v); i++)
+			fprintf(f, "%g %g\n",
+				json_object_get_double(json_object_array_get_idx(t, i)),
+				json_object_get_double(json_object_array_get_idx(v, i)) / div);
+		fclose(f);
+		plen += (size_t)snprintf(plot + plen, plen < sizeof(plot) ? sizeof(plot) - plen : 0,
+					 "%s\"data/%s.trace%zu.dat\" using 1:2 with linespoints "
+					 "lw 1.5 pt 7 ps 0.4 title \"run %zu\"",
+					 plen ? ", " : "", id, r, r + 1);
+	}
+	if (!plen || plen >= sizeof(plot))
+		return 0;
+	if (json_object_object_get_ex(first, "start", &x)) {
+		char ql[64];
+
+		quote(ql, sizeof(ql), json_object_get_string(x));
+		fprintf(body,
+			"set label \"%s\" at 0, graph 0.97 left offset 0.3,0 noenhanced "
+			"font \",8\"\n",
+			ql);
+	}
+	/* The switch points of the first run (the schedule is the same in every run). */
+	if (json_object_object_get_ex(first, "marks", &marks)) {
+		size_t n = json_object_array_length(marks);
+
+		if (n) {
+			json_object *m0 = json_object_array_get_idx(marks, 0);
+
+			if (json_object_object_get_ex(m0, "label", &x))
+				shade = json_object_get_string(x);
+		}
+		for (size_t i = 0; i < n; i++) {
+			json_object *m = json_object_array_get_idx(marks, i), *lt;
+			double at = json_object_object_get_ex(m, "t_s", &x) ?
+					    json_object_get_double(x) :
+					    0,
+			       next = tmax;
+			const char *label = json_object_object_get_ex(m, "label", &lt) ?
+						    json_object_get_string(lt) :
+						    "";
+			char ql[64];
+
+			if (i + 1 < n &&
+			    json_object_object_get_ex(json_object_array_get_idx(marks, i + 1),
+						      "t_s", &x))
+				next = json_object_get_double(x);
+			quote(ql, sizeof(ql), label);
+			fprintf(body,
+				"set arrow from %g, graph 0 to %g, graph 1 nohead dt 2 lc rgb "
+				"\"#666666\"\nset label \"%s\" at %g, graph 0.97 left offset 0.3,0 "
+				"noenhanced font \",8\"\n",
+				at, at, ql, at);
+			if (shade && !strcmp(label, shade))
+				fprintf(body,
+					"set object rect from %g, graph 0 to %g, graph 1 behind "
+					"fc rgb \"#e8eef8\" fs solid 1.0 noborder\n",
+					at, next);
+		}
+	}
+	quote(title, sizeof(title), s->group_title);
+	fprintf(body,
+		"set title \"%s\\ntime series per run, switch points dashed%s%s%s\" noenhanced\n"
+		"set ylabel \"rate (%s)\" noenhanced\nset xlabel \"time since the first sample (s)\"\n"
+		"unset logscale x\nunset logscale y\nset format x \"%%g\"\nset format y \"%%g\"\n"
+		"set xtics norotate\nset yrange [0:*]\nset xrange [0:%g]\n"
+		"set offsets 0, 0, graph 0.1, 0\nset key below horizontal noenhanced\nplot %s\n"
+		"unset arrow\nunset label\nunset object\nset offsets 0, 0, 0, 0\n"
+		"set key default\n",
+		title, shade ? ", " : "", shade ? shade : "", shade ? " phases shaded" : "",
+		ul[0] ? ul : s->unit, tmax, plot);
+	return 0;
+}
+
+/* The time series as a panel of the suite's picture and as a picture of its own. */
+static int trace_panel(struct panel_list *pl, const char *dir, const struct series *s,
+		       struct errbuf *err)
+{
+	char path[600], name[260], gp[300];
+	FILE *f;
+	int ret = trace_body(pl->body, dir, s);
+
+	if (ret)
+		return ret;
+	pl->n++;
+	safe(name, sizeof(name), s->id);
+	snprintf(gp, sizeof(gp), "%s.trace.gp", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, gp);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "# strand bench: %s over time (gnuplot %s, run in this directory)\n", s->id, gp);
+	for (int svg = 0; svg < 2; svg++) {
+		fprintf(f,
+			"set terminal %s size 960,480 %s\nset output \"%s.%s\"\nset grid ytics\n",
+			svg ? "svg" : "pngcairo",
+			svg ? "dynamic font \"sans,10\"" : "font \"sans,10\"", name,
+			svg ? "svg" : "png");
+		if ((ret = trace_body(f, dir, s))) {
+			fclose(f);
+			return ret;
+		}
+		fprintf(f, "unset output\n");
+	}
+	fclose(f);
+	return run_gnuplot(dir, gp, err) ? -EIO : 0;
+}
+
 static int plot_suite(const struct suite_result *s, const char *dir, struct errbuf *err)
 {
 	struct panel_list pl = { 0 };
@@ -354,6 +507,15 @@ static int plot_suite(const struct suite_result *s, const char *dir, struct errb
 		n = collect(s, s->series[i]->group, s->series[i]->metric, row);
 		if (!n)
 			continue;
+		for (size_t k = 0; k < n && !ret; k++)
+			if (row[k]->trace && json_object_array_length(row[k]->trace))
+				ret = trace_panel(&pl, dir, row[k], err);
+		if (ret == -EIO) {
+			fclose(pl.body);
+			free(pl.buf);
+			free(row);
+			return ret;
+		}
 		if (is_shares(row[0])) {
 			ret = shares_panel(&pl, dir, row, n);
 			continue;

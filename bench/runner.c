@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bench/flatimg.h"
+#include "bench/qmpbench.h"
 #include "bench/runner.h"
 #include "bench/spawn.h"
 #include "util/compiler.h"
@@ -30,7 +31,8 @@ int runner_init(struct runner *r, const struct bench_opts *o, struct errbuf *err
 
 void runner_fini(struct runner *r)
 {
-	static const char *const names[] = { "results.json", "stats.json", "disk.raw" };
+	static const char *const names[] = { "results.json", "stats.json", "disk.raw", "qmp.sock",
+					     "strand.log" };
 	char path[400];
 
 	if (!r->tmp[0])
@@ -89,6 +91,11 @@ static json_object *variant_knobs(const struct variant *v, const char *strand)
 	json_object_object_add(o, "args", a);
 	if (v->kind == KIND_FLAT_RT)
 		json_object_object_add(o, "loops", json_object_new_int((int)v->loops));
+	if (v->kind == KIND_QMP_RTT)
+		json_object_object_add(o, "samples_per_command",
+				       json_object_new_int((int)v->loops));
+	if (v->kind == KIND_QMP_POLL)
+		json_object_object_add(o, "poll_hz", json_object_new_int((int)v->loops));
 	if (v->kind == KIND_FLAT_START || v->kind == KIND_FLAT_RT)
 		json_object_object_add(o, "memory", json_object_new_string(FLAT_MEMORY));
 	return o;
@@ -512,6 +519,26 @@ static void micro_argv(const char *strand, const struct variant *v, const char *
 	argv[n] = NULL;
 }
 
+/* What strand says about itself and the machine it built (--results-json), once per variant. */
+static void report_once(struct variant *v, json_object *root)
+{
+	json_object *rep;
+
+	if (v->reported)
+		return;
+	rep = json_object_new_object();
+	json_object_object_foreach(root, key,
+				   val) if (strcmp(key, "results") && strcmp(key, "vcpu_stats") &&
+					    strcmp(key, "wall_ns") && strcmp(key, "exit_status"))
+		json_object_object_add(rep, key, json_object_get(val));
+	for (unsigned m = 0; m < v->nsrc; m++)
+		json_object_object_add(v->series[m]->knobs, "reported",
+				       m ? json_object_get(rep) : rep);
+	if (!v->nsrc)
+		json_object_put(rep);
+	v->reported = true;
+}
+
 static void run_micro(struct runner *r, struct suite_run *sr, struct variant *v, bool measured,
 		      uint64_t idx)
 {
@@ -568,21 +595,7 @@ static void run_micro(struct runner *r, struct suite_run *sr, struct variant *v,
 		set_state(v, SERIES_FAILED, "no results from strand");
 		goto out;
 	}
-	if (!v->reported) {
-		/* What strand says about itself and the machine it built, once per variant. */
-		json_object *rep = json_object_new_object();
-
-		json_object_object_foreach(
-			root, key, val) if (strcmp(key, "results") && strcmp(key, "vcpu_stats") &&
-					    strcmp(key, "wall_ns") && strcmp(key, "exit_status"))
-			json_object_object_add(rep, key, json_object_get(val));
-		for (unsigned m = 0; m < v->nsrc; m++)
-			json_object_object_add(v->series[m]->knobs, "reported",
-					       m ? json_object_get(rep) : rep);
-		if (!v->nsrc)
-			json_object_put(rep);
-		v->reported = true;
-	}
+	report_once(v, root);
 	if (!measured)
 		goto out;
 	if (needs_stats(v))
@@ -804,6 +817,340 @@ out:
 	spawn_result_free(&sp);
 }
 
+/* ---- the monitor kinds: strand in the background, the harness as its QMP client ---- */
+
+/* Sizes of the monitor runs; --short shrinks them for the smoke test. */
+struct qmp_sizes {
+	unsigned rtt_warmup;
+	double phase_s, sample_s;
+	unsigned phases;
+};
+
+static void qmp_sizes(const struct runner *r, const struct variant *v, struct qmp_sizes *z)
+{
+	z->rtt_warmup = 200;
+	z->phase_s = 3;
+	z->sample_s = 0.2;
+	z->phases = 8;
+	if (r->o->short_runs) {
+		z->rtt_warmup = 20;
+		z->phase_s = 0.5;
+		z->sample_s = 0.1;
+		z->phases = 4;
+	}
+	(void)v;
+}
+
+/* The probes of qmp-rtt: a source COMMAND.STAT names one of them. */
+static const struct {
+	const char *name, *cmd, *args;
+} qmp_probes[] = {
+	{ "query-status", "query-status", NULL },
+	{ "query-stats", "query-stats", "{\"target\": \"vcpu\"}" },
+	{ "query-stats-vm", "query-stats", "{\"target\": \"vm\"}" },
+	{ "query-progress", "x-strand-query-progress", NULL },
+};
+
+/* "NAME.STAT" into NAME (out) and STAT (returned, NULL: none). */
+static const char *split_stat(const char *src, char *out, size_t len)
+{
+	const char *dot = strrchr(src, '.');
+
+	if (dot && is_stat(dot + 1)) {
+		snprintf(out, len, "%.*s", (int)(dot - src), src);
+		return dot + 1;
+	}
+	snprintf(out, len, "%s", src);
+	return NULL;
+}
+
+/* The strategies a qmp-switch variant alternates: its $phase.NAME sources in order. */
+static unsigned switch_strategies(const struct variant *v, const char **names, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned m = 0; m < v->nsrc && n < max; m++)
+		if (!strncmp(v->src[m].src, "$phase.", 7))
+			names[n++] = v->src[m].src + 7;
+	return n;
+}
+
+static void qmp_fail(struct variant *v, const char *what, const char *msg, int status, bool killed,
+		     const char *tail)
+{
+	char buf[300];
+
+	if (status == 2 && !v->reported) {
+		snprintf(buf, sizeof(buf), "not available in this build: %.200s", tail);
+		set_state(v, SERIES_UNAVAILABLE, buf);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s: %.120s (exit status %d%s): %.120s", what, msg, status,
+		 killed ? ", killed" : "", tail);
+	set_state(v, SERIES_FAILED, buf);
+}
+
+/* qmp-switch: one time series as {"t_s", "value", "marks"} into the trace of series s. */
+static void add_trace(struct series *s, const struct qmpb_switch_result *res,
+		      const char *const *names)
+{
+	json_object *o = json_object_new_object(), *t = json_object_new_array(),
+		    *val = json_object_new_array(), *marks = json_object_new_array();
+
+	for (size_t i = 0; i < res->t_s.n; i++) {
+		json_object_array_add(t, json_object_new_double(res->t_s.v[i]));
+		json_object_array_add(val, json_object_new_double(res->rate.v[i]));
+	}
+	for (size_t i = 0; i < res->mark_t_s.n; i++) {
+		json_object *mk = json_object_new_object();
+
+		json_object_object_add(mk, "t_s", json_object_new_double(res->mark_t_s.v[i]));
+		json_object_object_add(mk, "label",
+				       json_object_new_string(names[res->mark_strategy[i]]));
+		json_object_array_add(marks, mk);
+	}
+	json_object_object_add(o, "t_s", t);
+	json_object_object_add(o, "value", val);
+	json_object_object_add(o, "start", json_object_new_string(names[0]));
+	json_object_object_add(o, "marks", marks);
+	if (!s->trace)
+		s->trace = json_object_new_array();
+	json_object_array_add(s->trace, o);
+}
+
+static void run_qmp(struct runner *r, struct suite_run *sr, struct variant *v, bool measured,
+		    uint64_t idx)
+{
+	char sock[400], mon[420], log[400], results[400], timeout[32], tail[300] = "";
+	const char *argv[VARIANT_MAX_ARGS + 20];
+	const char *hopts[12] = { "--monitor", mon,    "--results-json", results, "--quiet",
+				  "--console", "none", "--timeout",	 timeout, NULL };
+	const char *names[QMPB_MAX_STRATEGIES];
+	struct qmp_sizes z;
+	struct qmpb_proc p;
+	struct qmp_client *c = NULL;
+	struct qmpb_poller *poller = NULL;
+	struct qmpb_switch_result sw;
+	struct dvec pools[VARIANT_MAX_METRICS];
+	struct errbuf err = { "" };
+	json_object *root = NULL, *res = NULL;
+	double poll_hz = 0;
+	uint64_t polls = 0, late = 0, wall_ns = 0;
+	unsigned nnames = 0;
+	bool killed = false;
+	int status = -1, rc;
+
+	memset(pools, 0, sizeof(pools));
+	memset(&sw, 0, sizeof(sw));
+	qmp_sizes(r, v, &z);
+	snprintf(sock, sizeof(sock), "%s/qmp.sock", r->tmp);
+	snprintf(mon, sizeof(mon), "unix:%s", sock);
+	snprintf(log, sizeof(log), "%s/strand.log", r->tmp);
+	snprintf(results, sizeof(results), "%s/results.json", r->tmp);
+	snprintf(timeout, sizeof(timeout), "%.0fs", r->o->timeout_s);
+	unlink(results);
+	if (v->kind == KIND_QMP_IDLE || v->kind == KIND_QMP_POLL) {
+		hopts[9] = "--paused";
+		hopts[10] = NULL;
+	}
+	if (v->kind == KIND_QMP_SWITCH) {
+		nnames = switch_strategies(v, names, QMPB_MAX_STRATEGIES);
+		if (!nnames) {
+			set_state(v, SERIES_FAILED, "qmp-switch: no $phase.STRATEGY source");
+			return;
+		}
+		hopts[9] = "--sched";
+		hopts[10] = names[0];
+		hopts[11] = NULL;
+	}
+	micro_argv(sr->strand, v, hopts, argv);
+	if (qmpb_spawn(&p, argv, log, &err)) {
+		set_state(v, SERIES_FAILED, err.msg);
+		return;
+	}
+	rc = qmp_client_connect(&c, sock, 20000, &err);
+	if (rc) {
+		qmpb_reap(&p, 5, &status, &killed, &wall_ns, tail, sizeof(tail));
+		qmp_fail(v, "cannot connect to the monitor", err.msg, status, killed, tail);
+		return;
+	}
+	switch (v->kind) {
+	case KIND_QMP_RTT: {
+		struct qmpb_cmd cmds[VARIANT_MAX_METRICS];
+		unsigned ncmds = 0;
+
+		/* One probe per command named; p50 and p99 of one command share its samples. */
+		for (unsigned m = 0; m < v->nsrc && !rc; m++) {
+			char name[64];
+			unsigned k, pi;
+
+			split_stat(v->src[m].src, name, sizeof(name));
+			for (k = 0; k < ncmds && strcmp(cmds[k].name, name); k++)
+				;
+			if (k < ncmds)
+				continue;
+			for (pi = 0;
+			     pi < ARRAY_SIZE(qmp_probes) && strcmp(qmp_probes[pi].name, name); pi++)
+				;
+			if (pi == ARRAY_SIZE(qmp_probes)) {
+				rc = errbuf_set(&err, -EINVAL, "qmp-rtt: unknown probe '%s'", name);
+				break;
+			}
+			cmds[ncmds].name = qmp_probes[pi].name;
+			cmds[ncmds].args = qmp_probes[pi].args;
+			cmds[ncmds].ns = &pools[m];
+			ncmds++;
+		}
+		/* qmpb_rtt needs the command, not the probe's name: run it on a copy. */
+		if (!rc) {
+			struct qmpb_cmd run[VARIANT_MAX_METRICS];
+
+			for (unsigned k = 0; k < ncmds; k++) {
+				run[k] = cmds[k];
+				for (unsigned pi = 0; pi < ARRAY_SIZE(qmp_probes); pi++)
+					if (!strcmp(qmp_probes[pi].name, cmds[k].name))
+						run[k].name = qmp_probes[pi].cmd;
+			}
+			rc = qmpb_rtt(c, run, ncmds, z.rtt_warmup, v->loops, &err);
+		}
+		break;
+	}
+	case KIND_QMP_IDLE:
+	case KIND_QMP_POLL:
+		if (v->kind == KIND_QMP_POLL)
+			rc = qmpb_poller_start(&poller, sock, "query-stats",
+					       "{\"target\": \"vcpu\"}", v->loops, &err);
+		if (!rc) {
+			json_object *ret = NULL;
+			struct qmp_error e = { 0 };
+
+			rc = qmp_client_execute(c, "cont", NULL, &ret, &e, 10000);
+			json_object_put(ret);
+			if (rc)
+				errbuf_set(&err, rc, "cont: %s",
+					   rc == -EREMOTEIO ? e.desc : strerror(-rc));
+		}
+		break;
+	case KIND_QMP_SWITCH: {
+		struct qmpb_switch_plan plan = {
+			.strategies = names,
+			.nstrategies = nnames,
+			.nphases = z.phases,
+			.phase_s = z.phase_s,
+			.sample_s = z.sample_s,
+		};
+
+		rc = qmpb_switch(c, &plan, &sw, &err);
+		break;
+	}
+	default:
+		break;
+	}
+	if (v->kind == KIND_QMP_RTT || v->kind == KIND_QMP_SWITCH) {
+		/* The guest would run on: the measurement is over, end the process. */
+		json_object *ret = NULL;
+		struct qmp_error e = { 0 };
+
+		if (qmp_client_execute(c, "quit", NULL, &ret, &e, 10000) && !rc)
+			rc = errbuf_set(&err, -EPIPE, "quit was not answered");
+		json_object_put(ret);
+	}
+	/* qmp-idle and qmp-poll: the guest runs to its end; strand exits by itself. */
+	qmpb_reap(&p, rc ? 5 : r->o->timeout_s + 10, &status, &killed, &wall_ns, tail,
+		  sizeof(tail));
+	qmpb_poller_stop(poller, &polls, &poll_hz, &late);
+	qmp_client_close(c);
+	v->run_s += (double)wall_ns / 1e9;
+	if (rc || status != 0) {
+		qmp_fail(v, rc ? "monitor" : "strand", rc ? err.msg : "the run failed", status,
+			 killed, tail);
+		goto out;
+	}
+	root = json_object_from_file(results);
+	if (!root || !json_object_object_get_ex(root, "results", &res) ||
+	    !json_object_is_type(res, json_type_array)) {
+		/* After quit the guest has reported nothing: only the guest-run kinds need it. */
+		if (v->kind == KIND_QMP_IDLE || v->kind == KIND_QMP_POLL) {
+			set_state(v, SERIES_FAILED, "no results from strand");
+			goto out;
+		}
+		res = NULL;
+	} else {
+		report_once(v, root);
+	}
+	if (v->kind == KIND_QMP_POLL && late)
+		for (unsigned m = 0; m < v->nsrc; m++)
+			json_object_object_add(v->series[m]->knobs, "poll_periods_late",
+					       json_object_new_int64((int64_t)late));
+	if (!measured)
+		goto out;
+	for (unsigned m = 0; m < v->nsrc; m++) {
+		const char *src = v->src[m].src;
+		char name[64], why[160] = "";
+		const char *stat = split_stat(src, name, sizeof(name));
+		struct dvec pool = { 0 };
+		double value = 0;
+		int ret = 0;
+
+		if (v->kind == KIND_QMP_RTT) {
+			/* The samples of this command sit in the pool of its first metric. */
+			unsigned first = 0;
+			char other[64];
+
+			for (first = 0; first < m; first++) {
+				split_stat(v->src[first].src, other, sizeof(other));
+				if (!strcmp(other, name))
+					break;
+			}
+			for (size_t i = 0; i < pools[first].n; i++)
+				dvec_push(&pool, pools[first].v[i]);
+			ret = stat_of(stat ? stat : "p50", &pool, &value);
+			if (ret)
+				snprintf(why, sizeof(why), "no round trips of %s", name);
+		} else if (!strcmp(src, "$polls_per_s")) {
+			value = poll_hz;
+		} else if (!strncmp(src, "$phase.", 7)) {
+			unsigned k;
+
+			for (k = 0; k < nnames && strcmp(names[k], src + 7); k++)
+				;
+			for (size_t i = 0; k < nnames && i < sw.phase_rate[k].n; i++)
+				dvec_push(&pool, sw.phase_rate[k].v[i]);
+			ret = stat_of("mean", &pool, &value);
+			if (ret)
+				snprintf(why, sizeof(why), "no samples under %s", src + 7);
+		} else if (!strcmp(name, "$switch_ns")) {
+			for (size_t i = 0; i < sw.switch_ns.n; i++)
+				dvec_push(&pool, sw.switch_ns.v[i]);
+			ret = stat_of(stat ? stat : "p50", &pool, &value);
+			if (ret)
+				snprintf(why, sizeof(why), "no X-STRAND-TUNING switch-ns seen");
+		} else if (src[0] == '$') {
+			ret = -EINVAL;
+			snprintf(why, sizeof(why), "source %s does not apply to %s", src,
+				 run_kind_name(v->kind));
+		} else if (res) {
+			ret = micro_metric(res, src, &value, &pool, why, sizeof(why));
+		} else {
+			ret = -ENOENT;
+			snprintf(why, sizeof(why), "no results from strand for %s", src);
+		}
+		if (ret)
+			set_state(v, SERIES_FAILED, why);
+		else
+			record(r, v, m, value, &pool, idx);
+		dvec_free(&pool);
+	}
+	if (v->kind == KIND_QMP_SWITCH && v->nsrc && v->status == SERIES_OK)
+		add_trace(v->series[0], &sw, names);
+out:
+	for (unsigned m = 0; m < VARIANT_MAX_METRICS; m++)
+		dvec_free(&pools[m]);
+	qmpb_switch_result_free(&sw);
+	json_object_put(root);
+	unlink(sock);
+}
+
 void runner_run_once(struct runner *r, struct suite_run *sr, size_t i, bool measured)
 {
 	struct variant *v = &sr->v[i];
@@ -823,6 +1170,12 @@ void runner_run_once(struct runner *r, struct suite_run *sr, size_t i, bool meas
 		break;
 	case KIND_FLOOR:
 		run_floor(r, v, measured, idx);
+		break;
+	case KIND_QMP_RTT:
+	case KIND_QMP_IDLE:
+	case KIND_QMP_POLL:
+	case KIND_QMP_SWITCH:
+		run_qmp(r, sr, v, measured, idx);
 		break;
 	}
 	v->runs++;

@@ -22,7 +22,8 @@ struct bench_opts {
 	double timeout_s; /* per run */
 	bool progress;
 	bool quiet;
-	size_t raw_max; /* raw samples kept per run and metric */
+	size_t raw_max;	 /* raw samples kept per run and metric */
+	bool short_runs; /* --short: the monitor suite's runs shrunk for smoke tests */
 	bool peer_qemu;
 	const char *matrix;
 	const char *strand, *qemu, *floor; /* programs */

@@ -669,9 +669,118 @@ static const struct suite_def suite_blk = {
 	.groups = blk_groups,
 };
 
+/* ---- monitor: what the QMP monitor costs, and what it does to the guest ---- */
+
+/* 1. round trips of two commands a management daemon polls, idle and busy guests */
+static const struct metric_def m_qmp_rtt[] = {
+	{ "status_p50", "query-status round trip, median", "ns", false },
+	{ "status_p99", "query-status round trip, p99", "ns", false },
+	{ "stats_p50", "query-stats (target vcpu, every KVM stat) round trip, median", "ns",
+	  false },
+	{ "stats_p99", "query-stats (target vcpu, every KVM stat) round trip, p99", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct variant_def qmp_guest_variants[] = {
+	{ "idle", "--guest idle", NULL, NULL, NULL },
+	{ "busy", "--guest idle:spin=1", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* 2. the guest's exit latency with a client connected, idle or polling query-stats at 1 kHz */
+static const struct metric_def m_qmp_poll[] = {
+	{ "pio_p50", "PIO exit round trip (exitlat), median", "ns", false },
+	{ "pio_p99", "PIO exit round trip (exitlat), p99", "ns", false },
+	{ "polls", "query-stats polls answered per second", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct variant_def qmp_poll_variants[] = {
+	{ "poll=off", NULL, "qmp-idle", NULL, NULL },
+	{ "poll=1kHz", NULL, "qmp-poll", NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+#define EXITLAT_LONG "--guest exitlat:mode=pio,iters=20000,warmup=1000"
+#define SRC_QMP_POLL "pio_p50=pio_exit.p50;pio_p99=pio_exit.p99;polls=$polls_per_s"
+
+/* 3. host -> gang -> host ... every 3 s at 2x overcommit, acquisitions/s sampled every 200 ms */
+static const struct metric_def m_qmp_switch[] = {
+	{ "host", "smp-spin acquisitions/s under host (mean of the 200 ms samples)", "1/s", true },
+	{ "gang", "smp-spin acquisitions/s under gang (mean of the 200 ms samples)", "1/s", true },
+	{ "switch", "time x-strand-set-sched took in strand (switch-ns), median", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct variant_def qmp_switch_variants[] = {
+	{ "2x-overcommit", NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct group_def monitor_groups[] = {
+	{ .id = "rtt",
+	  .title = "QMP round trips over the UNIX socket, one vCPU per host CPU: halting (idle) "
+		   "and spinning (idle:spin=1) guests",
+	  .kind = "qmp-rtt",
+	  .args = "--vcpus {cpus}",
+	  .sources = "status_p50=query-status.p50;status_p99=query-status.p99;"
+		     "stats_p50=query-stats.p50;stats_p99=query-stats.p99",
+	  .metrics = m_qmp_rtt,
+	  .variants = qmp_guest_variants },
+	{ .id = "interference-v1",
+	  .title = "Exit latency of 1 vCPU (exitlat, 20000 PIO exits) with a QMP client "
+		   "connected: idle, or polling query-stats at 1 kHz",
+	  .args = EXITLAT_LONG " --vcpus 1",
+	  .sources = SRC_QMP_POLL,
+	  .metrics = m_qmp_poll,
+	  .variants = qmp_poll_variants },
+	{ .id = "interference-vN",
+	  .title = "Exit latency of one vCPU per host CPU (exitlat, 20000 PIO exits each) with a "
+		   "QMP client connected: idle, or polling query-stats at 1 kHz",
+	  .args = EXITLAT_LONG " --vcpus {cpus}",
+	  .sources = SRC_QMP_POLL,
+	  .metrics = m_qmp_poll,
+	  .variants = qmp_poll_variants },
+	{ .id = "live-switch",
+	  .title = "Live strategy switches, 2 VMs x one vCPU per host CPU of smp-spin (2x "
+		   "overcommit): host and gang in turn every 3 s, x-strand-set-sched",
+	  .kind = "qmp-switch",
+	  .args = TWO_VMS("smp-spin:duration_ms=600000"),
+	  .sources = "host=$phase.host;gang=$phase.gang;switch=$switch_ns.p50",
+	  .metrics = m_qmp_switch,
+	  .variants = qmp_switch_variants,
+	  .reps = 5,
+	  .no_warmup = true },
+	{ .id = NULL },
+};
+
+static const struct ratio_def monitor_ratios[] = {
+	{ "query-status p99, busy / idle", "rtt/busy/status_p99", "rtt/idle/status_p99" },
+	{ "query-stats p99, busy / idle", "rtt/busy/stats_p99", "rtt/idle/stats_p99" },
+	{ "query-stats / query-status p50, idle", "rtt/idle/stats_p50", "rtt/idle/status_p50" },
+	{ "exit p99 1 vCPU, polling / not", "interference-v1/poll=1kHz/pio_p99",
+	  "interference-v1/poll=off/pio_p99" },
+	{ "exit p99 N vCPUs, polling / not", "interference-vN/poll=1kHz/pio_p99",
+	  "interference-vN/poll=off/pio_p99" },
+	{ "live switch: acquisitions/s, gang / host", "live-switch/2x-overcommit/gang",
+	  "live-switch/2x-overcommit/host" },
+	{ NULL, NULL, NULL },
+};
+
+static const struct suite_def suite_monitor = {
+	.name = "monitor",
+	.description = "the QMP monitor: command round trips on idle and busy guests, exit latency "
+		       "under a 1 kHz query-stats poll (A/B), live host/gang switches under "
+		       "overcommit as a time series",
+	.reps = 10,
+	.warmup = 1,
+	.groups = monitor_groups,
+	.ratios = monitor_ratios,
+};
+
 const struct suite_def *const builtin_suites[] = {
-	&suite_quick, &suite_startup, &suite_exits, &suite_threading,
-	&suite_sched, &suite_blk,     NULL,
+	&suite_quick, &suite_startup, &suite_exits,   &suite_threading,
+	&suite_sched, &suite_blk,     &suite_monitor, NULL,
 };
 
 const struct suite_def *suite_find(const char *name, const struct suite_def *const *extra,
@@ -688,14 +797,17 @@ const struct suite_def *suite_find(const char *name, const struct suite_def *con
 
 const char *run_kind_name(enum run_kind k)
 {
-	static const char *const names[] = { "micro", "flat-start", "flat-rt", "floor" };
+	static const char *const names[] = {
+		"micro",   "flat-start", "flat-rt",  "floor",
+		"qmp-rtt", "qmp-idle",	 "qmp-poll", "qmp-switch",
+	};
 
 	return (unsigned)k < ARRAY_SIZE(names) ? names[k] : "?";
 }
 
 static int parse_kind(const char *s, enum run_kind *k)
 {
-	for (unsigned i = 0; i <= KIND_FLOOR; i++)
+	for (unsigned i = 0; i <= KIND_LAST; i++)
 		if (!strcmp(s, run_kind_name((enum run_kind)i))) {
 			*k = (enum run_kind)i;
 			return 0;
@@ -960,11 +1072,14 @@ static int expand_group(const struct group_def *g, struct expand_ctx *ctx, struc
 		if (strcmp(vmm, "strand") && strcmp(vmm, "qemu"))
 			return errbuf_set(err, -EINVAL, "group %s: unknown vmm '%s'", g->id, vmm);
 		x->vmm = strcmp(vmm, "qemu") ? VMM_STRAND : VMM_QEMU;
-		if (x->kind == KIND_MICRO && x->vmm == VMM_QEMU)
+		if ((x->kind == KIND_MICRO || x->kind >= KIND_QMP_RTT) && x->vmm == VMM_QEMU)
 			return errbuf_set(err, -EINVAL, "group %s: micro-guests run on strand only",
 					  g->id);
 		x->is_strand = x->kind != KIND_FLOOR && x->vmm == VMM_STRAND;
-		x->loops = g->loops ? g->loops : 20000;
+		x->loops = g->loops		    ? g->loops :
+			   x->kind == KIND_QMP_RTT  ? 2000 :
+			   x->kind == KIND_QMP_POLL ? 1000 :
+						      20000;
 		/* Duplicates (e.g. {cpus} = 1 next to 1) are dropped. */
 		for (size_t k = first; k < *n; k++)
 			if (!strcmp((*v)[k].name, x->name))

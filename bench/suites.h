@@ -12,6 +12,16 @@
  *               spawn to its first byte on stdout, then VmRSS and Pss while it sits halted
  *   flat-rt     the same guest with `loops` port writes, minus the one without, per write
  *   floor       strand-kvm-floor ARGS --json: the bare KVM_RUN loop
+ *   qmp-rtt     strand run ARGS --monitor: `loops` round trips of each command its sources
+ *               name (COMMAND.STAT), timed one by one by the harness's client, then quit
+ *   qmp-idle    strand run ARGS --paused --monitor: a client connects, `cont`, the guest
+ *               runs to its end; metrics from --results-json as for micro
+ *   qmp-poll    the same with a second client polling query-stats at `loops` Hz (default
+ *               1000) from a thread of the harness; $polls_per_s: the rate it achieved
+ *   qmp-switch  strand run ARGS --monitor: the strategies the sources name ($phase.NAME, the
+ *               first one the run starts with) switched live in turn, the guests' progress
+ *               sampled in between: $phase.NAME (mean rate under NAME), $switch_ns.STAT,
+ *               and the time series in the first metric's trace
  *
  * Metric sources ("metric=source;..." per group, overridable per variant):
  *   NAME             a value result of the micro-guest (mean over vCPUs, and over VMs)
@@ -49,6 +59,11 @@ enum run_kind {
 	KIND_FLAT_START,
 	KIND_FLAT_RT,
 	KIND_FLOOR,
+	KIND_QMP_RTT,	 /* monitor: command round trips (qmpbench.h) */
+	KIND_QMP_IDLE,	 /* monitor: a client connected, not polling (the control of qmp-poll) */
+	KIND_QMP_POLL,	 /* monitor: a client polling at `loops` Hz while the guest runs */
+	KIND_QMP_SWITCH, /* monitor: live strategy switches, progress sampled in between */
+	KIND_LAST = KIND_QMP_SWITCH,
 };
 
 enum vmm_kind {
@@ -84,7 +99,8 @@ struct group_def {
 	const char *const *values;	    /* ends with NULL */
 	const char *matrix;		    /* "knob=v1,v2;knob=..." crossed with the variants */
 	const char *targets;		    /* vCPU shares: "equal" or "0.5,0.25,0.25" */
-	unsigned loops;			    /* flat-rt: port writes per run (default 20000) */
+	unsigned loops;			    /* flat-rt: port writes per run (default 20000);
+					       qmp-rtt: samples per command (2000); qmp-poll: Hz */
 	unsigned reps;			    /* measured runs (0: the suite's; --reps wins) */
 	bool no_warmup;			    /* long runs: no warm-up (--warmup wins) */
 };

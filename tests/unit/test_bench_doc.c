@@ -210,3 +210,35 @@ Test(bench_doc, compare_exit_status)
 	unlink(pl);
 	unlink(pf);
 }
+
+/* A time series (trace) survives the file; --pair keeps one variant and renames it. */
+Test(bench_doc, trace_round_trip_and_pair_view)
+{
+	struct doc *d = make_doc(0, 100), *back = NULL;
+	struct series *x = d->suites[0].series[0];
+	struct errbuf err = { "" };
+	json_object *tr;
+	char path[128];
+
+	x->trace =
+		json_tokener_parse("[{\"t_s\": [0.2, 0.4], \"value\": [10, 20], \"start\": "
+				   "\"host\", \"marks\": [{\"t_s\": 0.3, \"label\": \"gang\"}]}]");
+	cr_assert(x->trace);
+	tmp_path(path, sizeof(path), "trace");
+	cr_assert_eq(doc_write(d, path, &err), 0, "%s", err.msg);
+	cr_assert_eq(doc_load(path, &back, &err), 0, "%s", err.msg);
+	unlink(path);
+	tr = back->suites[0].series[0]->trace;
+	cr_assert(tr && json_object_array_length(tr) == 1);
+	cr_expect_str_eq(json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN),
+			 json_object_to_json_string_ext(x->trace, JSON_C_TO_STRING_PLAIN));
+	cr_assert_eq(doc_keep_variant(back, "cpl0", "cpl3->cpl0"), 0);
+	cr_assert_eq(back->suites[0].nseries, 1);
+	cr_expect_str_eq(back->suites[0].series[0]->variant, "cpl3->cpl0");
+	cr_expect_str_eq(back->suites[0].series[0]->id, "exits/pio/cpl3->cpl0/exit");
+	/* a word, not a substring */
+	cr_assert_eq(doc_keep_variant(back, "cpl", "x"), 0);
+	cr_expect_eq(back->suites[0].nseries, 0);
+	doc_free(back);
+	doc_free(d);
+}
