@@ -259,6 +259,8 @@ void dm_info(struct dm *m, struct dm_dom *d, uint64_t *max_kib, uint64_t *mem_ki
 /* Daemon statistics (bench and tests). */
 struct dm_counters {
 	uint64_t started, stopped, crashed, reattached, defined, qmp_errors;
+	/* The strategy across domains (since its last restart): ticks, gate calls, failures. */
+	uint64_t sched_ticks, sched_gates, sched_gate_errors;
 };
 void dm_get_counters(const struct dm *m, struct dm_counters *out);
 

@@ -1,62 +1,303 @@
 /*
- * dm_sched.c - the strategy strandd runs across the processes of its domains (dm_priv.h).
+ * dm_sched.c - the strategy strandd runs across the processes of its domains (dm_priv.h):
+ * gang, gang-relaxed and credit (sched/strategy.h, the same decisions and controller loop
+ * `strand run --vm ... --vm ...` runs in one process), steering each domain's vCPU threads from
+ * outside: the controller samples the threads in /proc/TID (strandd is on the same host) and
+ * parks or releases a vCPU through that domain's monitor (`x-strand-vcpu-gate`).
  *
- * Today strandd shares the host's CPUs between domains with the host scheduler only (each
- * domain's own pins and <vcpusched> still apply inside its process). The cross-process
- * controllers (gang, gang-relaxed, credit with the domains' shares and quotas) are not built
- * yet: strandd refuses those strategies at start with a message that says so, rather than
- * accepting a strategy it would not enforce. In-process groups (`strand run --sched gang --vm
- * ... --vm ...`) run every strategy. The monitor already has what the controller will use to
- * steer a domain's vCPUs from outside (x-strand-vcpu-gate, docs/monitor.md).
+ * Threads and ownership: the controller runs on its own thread. It uses one monitor connection
+ * per domain of its own (struct dm_sched_dom.qmp), never the main thread's, so the two never
+ * share a socket. The main thread owns everything else and changes the set of domains only with
+ * the controller stopped (dm_sched_add/remove stop it, rebuild the tables, start it again);
+ * weights and caps change live through sched_vmparam's atomic weight_req/cap_req.
+ * Stopping the controller releases every vCPU it parked.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "daemon/dm.h"
 #include "daemon/dm_priv.h"
+#include "monitor/qmp_client.h"
+#include "util/log.h"
 
-#include <errno.h>
-#include <stdio.h>
+#define GATE_TIMEOUT_MS 1000
+
+/* One domain under the controller. */
+struct dm_sched_dom {
+	struct dm_dom *d;
+	struct qmp_client *qmp; /* the controller thread's own connection */
+};
+
+/* One vCPU's gate: its domain's connection and its index there. */
+struct gate {
+	struct dm_sched_dom *sd;
+	unsigned index;
+};
+
+struct dm_sched {
+	struct sched_ctl ctl;
+	bool running;
+	struct dm_sched_dom *doms;
+	unsigned ndoms;
+	struct gate *gates;
+	uint64_t gate_errors; /* written by the controller thread, read relaxed */
+};
+
+static bool cross_domain(enum sched_kind k)
+{
+	return k == SCHED_KIND_GANG || k == SCHED_KIND_GANG_RELAXED || k == SCHED_KIND_CREDIT;
+}
+
+/* Any thread's run time, run delay and state, from /proc/TID (threads of other processes). */
+static int sample_any(pid_t tid, uint64_t *cpu_ns, uint64_t *delay_ns, char *state)
+{
+	char path[64], buf[512], *p;
+	unsigned long long cpu, delay;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	if (sscanf(buf, "%llu %llu", &cpu, &delay) != 2)
+		return -EIO;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || !p[1] || !p[2])
+		return -EIO;
+	*cpu_ns = cpu;
+	*delay_ns = delay;
+	*state = p[2];
+	return 0;
+}
+
+/* Controller thread: park or release one vCPU of another process. */
+static void gate(void *opaque, bool park)
+{
+	struct gate *g = opaque;
+	struct dm_sched *s = g->sd->d->m->sched;
+	struct qmp_error qe = { "", "" };
+	json_object *a = json_object_new_object(), *ev;
+
+	json_object_object_add(a, "cpu-index", json_object_new_int((int)g->index));
+	json_object_object_add(a, "park", json_object_new_boolean(park));
+	if (!g->sd->qmp ||
+	    qmp_client_execute(g->sd->qmp, "x-strand-vcpu-gate", a, NULL, &qe, GATE_TIMEOUT_MS))
+		__atomic_fetch_add(&s->gate_errors, 1, __ATOMIC_RELAXED); /* a VM going away */
+	/* This connection's events are nobody's: drop them. */
+	while (g->sd->qmp && (ev = qmp_client_take_event(g->sd->qmp)))
+		json_object_put(ev);
+}
+
+static void stop(struct dm *m)
+{
+	struct dm_sched *s = m->sched;
+
+	if (s->running)
+		sched_ctl_stop(&s->ctl);
+	s->running = false;
+}
+
+static void free_tables(struct dm_sched *s)
+{
+	for (unsigned i = 0; i < s->ndoms; i++)
+		qmp_client_close(s->doms[i].qmp);
+	free(s->doms);
+	free(s->gates);
+	free(s->ctl.vms);
+	free(s->ctl.vcpus);
+	s->doms = NULL;
+	s->gates = NULL;
+	s->ctl.vms = NULL;
+	s->ctl.vcpus = NULL;
+	s->ndoms = 0;
+}
+
+static unsigned weight_of(const struct dm_dom *d)
+{
+	const struct domain_def *def = d->live ? d->live : d->def;
+
+	/* cpu_shares, libvirt's default 1024: only the ratios between domains matter. */
+	return def && def->shares_set ? def->shares : 1024;
+}
+
+static unsigned cap_of(const struct dm_dom *d)
+{
+	const struct domain_def *def = d->live ? d->live : d->def;
+
+	return def ? domain_cap_pct(def) : 0;
+}
+
+/* Main thread, controller stopped: the tables of every running domain, then start. */
+static void rebuild(struct dm *m, const struct dm_dom *skip)
+{
+	struct dm_sched *s = m->sched;
+	unsigned nd = 0, nv = 0, k = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	free_tables(s);
+	for (struct dm_dom *d = m->doms; d; d = d->next)
+		if (d != skip && d->live && d->nvcpu_tids) {
+			nd++;
+			nv += d->nvcpu_tids;
+		}
+	if (!nd)
+		return;
+	s->doms = calloc(nd, sizeof(*s->doms));
+	s->gates = calloc(nv, sizeof(*s->gates));
+	s->ctl.vms = calloc(nd, sizeof(*s->ctl.vms));
+	s->ctl.vcpus = calloc(nv, sizeof(*s->ctl.vcpus));
+	if (!s->doms || !s->gates || !s->ctl.vms || !s->ctl.vcpus) {
+		log_warn("strategy %s: out of memory: domains run unsteered",
+			 sched_kind_name(m->opts.sched.kind));
+		free_tables(s);
+		return;
+	}
+	for (struct dm_dom *d = m->doms; d; d = d->next) {
+		struct dm_sched_dom *sd;
+		struct sched_vmparam *vp;
+		struct errbuf eb = { "" };
+
+		if (d == skip || !d->live || !d->nvcpu_tids)
+			continue;
+		sd = &s->doms[s->ndoms];
+		sd->d = d;
+		if (qmp_client_connect(&sd->qmp, d->qmp_path, 2000, &eb))
+			log_warn("%s: the strategy cannot reach its monitor: %s", d->name, eb.msg);
+		vp = &s->ctl.vms[s->ndoms];
+		vp->weight = vp->weight_req = weight_of(d);
+		vp->cap_pct = vp->cap_req = cap_of(d);
+		vp->nvcpus = d->nvcpu_tids;
+		for (unsigned j = 0; j < d->nvcpu_tids; j++, k++) {
+			s->gates[k] = (struct gate){ sd, j };
+			s->ctl.vcpus[k].vm = s->ndoms;
+			s->ctl.vcpus[k].tid = d->vcpu_tids[j];
+			s->ctl.vcpus[k].gate = gate;
+			s->ctl.vcpus[k].opaque = &s->gates[k];
+		}
+		s->ndoms++;
+	}
+	s->ctl.cfg = m->opts.sched;
+	s->ctl.ncpus = (unsigned)(ncpu > 1 ? ncpu : 1);
+	if (m->opts.housekeeping && m->opts.housekeeping < s->ctl.ncpus)
+		s->ctl.ncpus -= m->opts.housekeeping;
+	s->ctl.nvms = s->ndoms;
+	s->ctl.nvcpus = k;
+	s->ctl.sample = sample_any;
+	s->ctl.stop = false;
+	s->ctl.ticks = s->ctl.gates = 0;
+	if (sched_ctl_start(&s->ctl, NULL)) {
+		log_warn("strategy %s: cannot start its thread: domains run unsteered",
+			 sched_kind_name(m->opts.sched.kind));
+		free_tables(s);
+		return;
+	}
+	s->running = true;
+}
 
 int dm_sched_init(struct dm *m, struct dm_err *err)
 {
-	if (m->opts.sched.kind == SCHED_KIND_HOST)
+	enum sched_kind k = m->opts.sched.kind;
+
+	if (k == SCHED_KIND_HOST)
 		return 0;
-	if (err) {
-		err->code = DM_ERR_CONFIG_UNSUPPORTED;
-		err->domain = DM_FROM_DOMAIN;
-		snprintf(err->message, sizeof(err->message),
-			 "unsupported configuration: strandd --sched %s: strategies across domain "
-			 "processes are not implemented yet (strandd runs --sched host; strand run "
-			 "--vm groups run %s in one process)",
-			 sched_kind_name(m->opts.sched.kind), sched_kind_name(m->opts.sched.kind));
+	if (!cross_domain(k)) {
+		if (err) {
+			err->code = DM_ERR_CONFIG_UNSUPPORTED;
+			err->domain = DM_FROM_DOMAIN;
+			snprintf(err->message, sizeof(err->message),
+				 "unsupported configuration: strandd --sched %s: across domains "
+				 "strandd runs host, gang, gang-relaxed or credit (pinned and fifo "
+				 "are per domain: <strand:sched>, <vcpusched>)",
+				 sched_kind_name(k));
+		}
+		return -ENOTSUP;
 	}
-	return -ENOTSUP;
+	m->sched = calloc(1, sizeof(*m->sched));
+	if (!m->sched) {
+		if (err) {
+			err->code = DM_ERR_NO_MEMORY;
+			err->domain = DM_FROM_DOMAIN;
+			snprintf(err->message, sizeof(err->message), "out of memory");
+		}
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void dm_sched_fini(struct dm *m)
 {
-	(void)m;
+	if (!m->sched)
+		return;
+	stop(m);
+	free_tables(m->sched);
+	free(m->sched);
+	m->sched = NULL;
 }
 
 void dm_sched_add(struct dm *m, struct dm_dom *d)
 {
-	(void)m;
 	(void)d;
+	if (!m->sched)
+		return;
+	stop(m);
+	rebuild(m, NULL);
 }
 
 void dm_sched_remove(struct dm *m, struct dm_dom *d)
 {
-	(void)m;
-	(void)d;
+	if (!m->sched)
+		return;
+	stop(m);
+	rebuild(m, d);
 }
 
 void dm_sched_update(struct dm *m, struct dm_dom *d)
 {
-	(void)m;
-	(void)d;
+	struct dm_sched *s = m->sched;
+
+	for (unsigned i = 0; s && i < s->ndoms; i++) {
+		if (s->doms[i].d != d)
+			continue;
+		__atomic_store_n(&s->ctl.vms[i].weight_req, weight_of(d), __ATOMIC_RELAXED);
+		__atomic_store_n(&s->ctl.vms[i].cap_req, cap_of(d), __ATOMIC_RELAXED);
+	}
 }
 
 int64_t dm_sched_cpu_ns(struct dm *m, struct dm_dom *d)
 {
-	(void)m;
-	(void)d;
+	struct dm_sched *s = m->sched;
+
+	for (unsigned i = 0; s && i < s->ndoms; i++)
+		if (s->doms[i].d == d)
+			return (int64_t)__atomic_load_n(&s->ctl.vms[i].cpu_total_ns,
+							__ATOMIC_RELAXED);
 	return -1;
+}
+
+void dm_sched_counters(struct dm *m, uint64_t *ticks, uint64_t *gates, uint64_t *errors)
+{
+	struct dm_sched *s = m->sched;
+
+	*ticks = s ? __atomic_load_n(&s->ctl.ticks, __ATOMIC_RELAXED) : 0;
+	*gates = s ? __atomic_load_n(&s->ctl.gates, __ATOMIC_RELAXED) : 0;
+	*errors = s ? __atomic_load_n(&s->gate_errors, __ATOMIC_RELAXED) : 0;
 }

@@ -600,8 +600,8 @@ int dm_sched_set(struct dm *m, struct dm_dom *d, const struct dm_param *p, unsig
 	if ((flags & DM_AFFECT_LIVE) && m->opts.sched.kind != SCHED_KIND_CREDIT)
 		return terr(err, DM_ERR_OPERATION_UNSUPPORTED,
 			    "Operation not supported: strandd shares CPUs between domains with "
-			    "--sched %s; cpu_shares and quotas act only under --sched credit "
-			    "(change the configuration with --config)",
+			    "--sched %s; cpu_shares and quotas act live only under strandd --sched "
+			    "credit (change the configuration with --config)",
 			    sched_kind_name(m->opts.sched.kind));
 	/* Every parameter is checked before any is applied: all or nothing. */
 	memcpy(&tmp, (flags & DM_AFFECT_LIVE) ? d->live : d->def, sizeof(tmp));

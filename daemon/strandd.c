@@ -44,8 +44,11 @@ static void usage(FILE *f)
 		"                     (default /run/strand)\n"
 		"  --group NAME       members of this group may use the read-write socket\n"
 		"  --strand PATH      the strand binary (default: next to strandd, else $PATH)\n"
-		"  --sched host       how domains share CPUs (host: the host scheduler; the\n"
-		"                     strategies across domains are not built yet)\n"
+		"  --sched STRATEGY   how domains share the host's CPUs: host (the host\n"
+		"                     scheduler, default), gang[:slice], gang-relaxed[:skew] or\n"
+		"                     credit[:tslice] (strandd's controller gates every\n"
+		"                     domain's vCPUs; cpu_shares and quotas are credit's weight\n"
+		"                     and cap, live with schedinfo --live)\n"
 		"  --verbose          log every VM start and stop\n"
 		"  --help             this text\n");
 }

@@ -353,6 +353,8 @@ const struct domain_cpuset *domain_vcpu_pin(const struct domain_def *def, unsign
  */
 int __must_check domain_vcpupin_set(struct domain_def *def, unsigned v,
 				    const struct domain_cpuset *cpus);
+/* The credit cap in % of one CPU that a def's <vcpu_quota>/<period> give (0: none). */
+unsigned domain_cap_pct(const struct domain_def *def);
 /* The iothread with libvirt id `id`, or NULL. */
 const struct domain_iothread *domain_iothread_find(const struct domain_def *def, unsigned id);
 

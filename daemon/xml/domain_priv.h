@@ -31,7 +31,5 @@ extern const char *const domain_exits[];      /* order of DOMAIN_EXIT_* bits */
 
 /* A duration as "10ms", "250us" or "7ns" (the largest exact unit), for XML and argv alike. */
 const char *domain_duration_format(uint64_t ns, char *buf, size_t len);
-/* The --cap percentage a def's quota gives (0: none). */
-unsigned domain_cap_pct(const struct domain_def *def);
 
 #endif

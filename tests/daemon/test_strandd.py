@@ -56,8 +56,9 @@ def domain_xml(name, vcpus=1, program="idle", args=None, extra="", uuid=None):
 class Daemon:
     """One strandd with its own directories."""
 
-    def __init__(self, top):
+    def __init__(self, top, extra=()):
         self.top = top
+        self.extra = list(extra)
         self.sock = os.path.join(top, "run", "strand-sock")
         self.sock_ro = os.path.join(top, "run", "strand-sock-ro")
         self.uri = "strand+unix:///system?socket=" + self.sock
@@ -68,7 +69,7 @@ class Daemon:
         self.log = open(os.path.join(self.top, "strandd.log"), "ab")
         self.proc = subprocess.Popen(
             [STRANDD, "--state-dir", os.path.join(self.top, "lib"), "--run-dir",
-             os.path.join(self.top, "run"), "--strand", STRAND, "--verbose"],
+             os.path.join(self.top, "run"), "--strand", STRAND, "--verbose"] + self.extra,
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -525,6 +526,33 @@ class StranddTest(unittest.TestCase):
         finally:
             server.terminate()
             server.wait(10)
+
+    # ---- a strategy across domains ----
+
+    def test_credit_across_domains(self):
+        """strandd --sched credit: schedinfo says credit, shares change live, both run."""
+        top = tempfile.mkdtemp(prefix="strandd-credit-")
+        d = Daemon(top, ["--sched", "credit"])
+        d.start()
+        try:
+            for n in ("c1", "c2"):
+                virsh(d, "create", write(os.path.join(top, n + ".xml"),
+                                         domain_xml(n, vcpus=2, args="spin=1")))
+            out = virsh(d, "schedinfo", "c1").stdout
+            self.assertIn("Scheduler      : credit", out)
+            out = virsh(d, "schedinfo", "c1", "--set", "cpu_shares=2048", "--live").stdout
+            self.assertRegex(out, r"cpu_shares\s+: 2048")
+            time.sleep(1)
+            out = virsh(d, "domstats", "c1", "c2").stdout
+            times = [int(x) for x in re.findall(r"vcpu\.\d\.time=(\d+)", out)]
+            self.assertEqual(len(times), 4, out)
+            for t in times:
+                self.assertGreater(t, 0, out)
+            for n in ("c1", "c2"):
+                virsh(d, "destroy", n)
+        finally:
+            d.stop()
+            shutil.rmtree(top, ignore_errors=True)
 
     # ---- faults ----
 

@@ -21,6 +21,7 @@
 #include "iothreads/ioloop.h"
 #include "tests/support.h"
 #include "util/clock.h"
+#include "util/errbuf.h"
 #include "util/file.h"
 
 struct ev {
@@ -106,27 +107,39 @@ static struct dm *open_dm(void)
 	return m;
 }
 
-static char *domain_xml_uuid(const char *name, const char *uuid, const char *program,
-			     unsigned vcpus)
+static char *domain_xml_full(const char *name, const char *uuid, const char *program,
+			     const char *args, unsigned vcpus)
 {
 	char *x = NULL;
 	int n = asprintf(
 		&x,
 		"<domain type='kvm'><name>%s</name>%s%s%s"
 		"<metadata><strand:config xmlns:strand='http://strand.dev/schemas/domain/1.0'>"
-		"<strand:guest program='%s'/></strand:config></metadata>"
+		"<strand:guest program='%s'%s%s%s/></strand:config></metadata>"
 		"<memory unit='MiB'>16</memory><vcpu>%u</vcpu>"
 		"<os><type arch='x86_64'>hvm</type></os></domain>",
 		name, uuid ? "<uuid>" : "", uuid ? uuid : "", uuid ? "</uuid>" : "", program,
-		vcpus);
+		args ? " args='" : "", args ? args : "", args ? "'" : "", vcpus);
 
 	cr_assert(n > 0);
 	return x;
 }
 
+static char *domain_xml_uuid(const char *name, const char *uuid, const char *program,
+			     unsigned vcpus)
+{
+	return domain_xml_full(name, uuid, program, NULL, vcpus);
+}
+
+static char *domain_xml_args(const char *name, const char *program, const char *args,
+			     unsigned vcpus)
+{
+	return domain_xml_full(name, NULL, program, args, vcpus);
+}
+
 static char *domain_xml(const char *name, const char *program, unsigned vcpus)
 {
-	return domain_xml_uuid(name, NULL, program, vcpus);
+	return domain_xml_full(name, NULL, program, NULL, vcpus);
 }
 
 static struct dm_dom *define(struct dm *m, const char *name, const char *program, unsigned vcpus)
@@ -353,12 +366,71 @@ Test(dm, unsupported_strategy_is_refused)
 		.state_dir = state_dir,
 		.run_dir = run_dir,
 		.strand_bin = getenv("STRAND_BIN"),
-		.sched = { .kind = SCHED_KIND_GANG },
+		.sched = { .kind = SCHED_KIND_FIFO },
 	};
 	struct dm_err err = { 0, 0, "" };
 	struct dm *m = NULL;
 
 	cr_expect_neq(dm_open(&m, loop, &o, &err), 0);
 	cr_expect_eq(err.code, DM_ERR_CONFIG_UNSUPPORTED);
-	cr_expect(strstr(err.message, "gang"), "%s", err.message);
+	cr_expect(strstr(err.message, "fifo"), "%s", err.message);
+}
+
+/*
+ * Gang across two domain processes: the controller in the manager samples their vCPU threads
+ * and gates them through each VM's monitor; both domains keep making progress.
+ */
+Test(dm, gang_across_domains)
+{
+	struct dm_opts o = {
+		.state_dir = state_dir,
+		.run_dir = run_dir,
+		.strand_bin = getenv("STRAND_BIN"),
+		.event = on_event,
+	};
+	struct dm_err err = { 0, 0, "" };
+	struct errbuf eb = { "" };
+	struct dm *m = NULL;
+	struct dm_dom *d[2];
+	struct dm_counters c;
+	uint64_t end;
+
+	SKIP_WITHOUT_KVM();
+	cr_assert_eq(sched_parse("gang:20ms", &o.sched, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(dm_open(&m, loop, &o, &err), 0, "dm_open: %s", err.message);
+	for (int i = 0; i < 2; i++) {
+		char name[8], *x;
+
+		snprintf(name, sizeof(name), "g%d", i);
+		x = domain_xml_args(name, "idle", "spin=1", 2);
+		cr_assert_eq(dm_create_xml(m, x, strlen(x), 0, &d[i], &err), 0, "create: %s",
+			     err.message);
+		free(x);
+	}
+	end = now_ns() + 1500000000ULL;
+	while (now_ns() < end) {
+		int rc = ioloop_run_once(loop, 50);
+
+		(void)rc;
+	}
+	dm_get_counters(m, &c);
+	cr_expect_gt(c.sched_ticks, 10, "the controller ticked %llu times",
+		     (unsigned long long)c.sched_ticks);
+	cr_expect_gt(c.sched_gates, 4, "the controller gated %llu times",
+		     (unsigned long long)c.sched_gates);
+	cr_expect_eq(c.sched_gate_errors, 0, "%llu gate calls failed",
+		     (unsigned long long)c.sched_gate_errors);
+	for (int i = 0; i < 2; i++) {
+		struct dm_vcpu *v = NULL;
+		unsigned n = 0;
+
+		cr_assert_eq(dm_vcpus(m, d[i], &v, &n, &err), 0, "%s", err.message);
+		for (unsigned j = 0; j < n; j++)
+			cr_expect_gt(v[j].cpu_ns, 50000000ULL, "g%d vCPU %u ran only %llu ns", i, j,
+				     (unsigned long long)v[j].cpu_ns);
+		free(v);
+	}
+	for (int i = 0; i < 2; i++)
+		cr_expect_eq(dm_destroy(m, d[i], &err), 0, "destroy: %s", err.message);
+	dm_close(m);
 }
