@@ -542,11 +542,22 @@ static void parse_input(struct qmp_session *ss, const char *buf, size_t len)
 			json_tokener_reset(ss->tok);
 			ss->in_bytes = 0;
 			send_error(ss, &err, NULL);
-			/* Resynchronise at the next line (the offending one may hold a newline). */
-			if (used < chunk && memchr(buf + off, '\n', used ? used : 1))
-				off += used;
-			else
-				ss->skip_line = true;
+			/*
+			 * Resynchronise after the newline that ends the offending line: the first
+			 * one at or after the character the parser stopped at (a newline before it,
+			 * such as the one that ended the previous message, is not this line's).
+			 */
+			{
+				size_t at = off + (used ? used - 1 : 0);
+				const char *nl = at < len ? memchr(buf + at, '\n', len - at) : NULL;
+
+				if (nl)
+					off = (size_t)(nl - buf) + 1;
+				else
+					ss->skip_line = true;
+			}
+			if (ss->skip_line)
+				return;
 			continue;
 		}
 		ss->in_bytes = 0;

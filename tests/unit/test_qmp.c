@@ -275,6 +275,40 @@ Test(qmp, framing)
 	r = next_msg(&f);
 	cr_assert(r && json_object_object_get_ex(r, "return", NULL));
 	json_object_put(r);
+	/*
+	 * A bad line that arrives after the newline of the previous message, with the next
+	 * command in the same read: one error for the bad line, then the command (the
+	 * resynchronisation once stopped at that earlier newline and reported the line twice).
+	 */
+	send_str(f.peer, "{\"execute\": \"query-version\"}");
+	r = next_msg(&f);
+	cr_assert(r && json_object_object_get_ex(r, "return", NULL));
+	json_object_put(r);
+	send_str(f.peer, "\n{\"execute\": ]\n{\"execute\": \"echo\", \"id\": 5}\n");
+	r = next_msg(&f);
+	cr_assert(r && strstr(str_at(r, "error", "desc"), "JSON parse error"), "%s",
+		  json_object_to_json_string(r));
+	json_object_put(r);
+	r = next_msg(&f);
+	cr_assert(r && json_object_object_get_ex(r, "id", NULL), "not the echo reply: %s",
+		  r ? json_object_to_json_string(r) : "(none)");
+	json_object_put(r);
+	/* A raw newline inside a string ends the line: parsing resumes after it. */
+	send_str(f.peer, "{\"execute\": \"ab\ncd\"}\n{\"execute\": \"echo\", \"id\": 6}\n");
+	r = next_msg(&f);
+	cr_assert(r && str_at(r, "error", "desc"), "%s", r ? json_object_to_json_string(r) : "-");
+	json_object_put(r);
+	for (int k = 0; k < 2; k++) {
+		r = next_msg(&f);
+		cr_assert(r, "no reply %d", k);
+		if (json_object_object_get_ex(r, "id", NULL)) {
+			json_object_put(r);
+			break;
+		}
+		/* "cd\"}" is a line of its own: one error for it */
+		cr_assert(str_at(r, "error", "desc"), "%s", json_object_to_json_string(r));
+		json_object_put(r);
+	}
 	expect_err(&f, "null\n", "GenericError", "must be a JSON object");
 	expect_err(&f, "42\n", "GenericError", "must be a JSON object");
 	expect_err(&f, "\"s\"\n", "GenericError", "must be a JSON object");
