@@ -256,8 +256,8 @@ def summary(doc):
         v = [f(r[key]) if isinstance(r[key], list) else r[key] for r in reps]
         return statistics.median(v), min(v), max(v)
 
-    print("strandd scale: %d domains x %d repetitions (host: %d CPUs)" % (
-        doc["domains"], len(reps), os.cpu_count()))
+    print("strandd scale: %d domains x %d repetitions (host: %d CPUs, load average %.1f at "
+          "the start)" % (doc["domains"], len(reps), os.cpu_count(), doc["load_avg_start"][0]))
     print("%-34s %12s %12s %12s" % ("metric", "median", "min rep", "max rep"))
     rows = [("define+start rate (domains/s)", "define_start_per_s", None),
             ("define call p50 (ms)", "define_ms", statistics.median),
@@ -316,15 +316,22 @@ def main():
             ap.error("%s is not executable (build first: ninja -C build)" % p)
     args.strandd, args.strand = os.path.abspath(args.strandd), os.path.abspath(args.strand)
     doc = {"domains": args.domains, "host_cpus": os.cpu_count(), "reps": [],
+           "load_avg_start": os.getloadavg(),
            "revision": subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
                                       capture_output=True, text=True).stdout.strip()}
+    def save():
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(doc, f, indent=1)
+
     for rep in range(args.reps):
         one_rep(args, rep, doc)
+        save()
     if args.qemu:
-        qemu_row(doc, 10)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=1)
+        qemu_row(doc, 3)
+        save()
+    doc["load_avg_end"] = os.getloadavg()
+    save()
     summary(doc)
 
 

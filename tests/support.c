@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -359,12 +360,28 @@ int test_bg_start(struct test_bg *bg, char *const argv[])
 	memcpy(args + 1, argv, (size_t)n * sizeof(char *));
 	if (!bg->log[0])
 		test_sock_path(bg->log, sizeof(bg->log), "log");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, bg->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	ret = posix_spawn(&pid, bin, &fa, NULL, args, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	/*
+	 * fork + exec rather than posix_spawn: the child asks to be killed when the test
+	 * process ends, so a test that fails an assertion (and exits at once) does not leave a
+	 * VM running behind it.
+	 */
+	(void)fa;
+	ret = 0;
+	pid = fork();
+	if (pid < 0) {
+		ret = errno;
+	} else if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY), out;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127); /* the test is already gone */
+		out = open(bg->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+			_exit(127);
+		execve(bin, args, environ);
+		_exit(127);
+	}
 	free(args);
 	if (ret)
 		return -ret;
