@@ -203,7 +203,9 @@ void bench_usage(FILE *f)
 
 static int list_suites(const struct suite_def *const *extra, size_t nextra)
 {
-	struct expand_ctx ctx = { .cpus = host_cpus(), .peer_qemu = true, .disk = "{disk}" };
+	struct expand_ctx ctx = {
+		.cpus = host_cpus(), .cores = host_cores(), .peer_qemu = true, .disk = "{disk}"
+	};
 
 	for (size_t k = 0;; k++) {
 		const struct suite_def *s = k < nextra ? extra[k] : builtin_suites[k - nextra];
@@ -220,7 +222,7 @@ static int list_suites(const struct suite_def *const *extra, size_t nextra)
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (i == 0 || strcmp(v[i].group, v[i - 1].group)) {
-				printf("  %s: %s", v[i].group, v[i].g->title);
+				printf("  %s: %s", v[i].group, v[i].title);
 				if (v[i].g->reps)
 					printf(" (%u repetitions)", v[i].g->reps);
 				if (v[i].g->no_warmup)
@@ -298,7 +300,8 @@ static int cmd_report(int argc, char **argv)
 		return 2;
 	}
 	for (size_t i = 0; i < d->nsuites; i++)
-		table_suite(stdout, &d->suites[i], &p, md);
+		table_suite(stdout, &d->suites[i], &p, md ? TABLE_MD : TABLE_TEXT,
+			    json_object_object_get(d->meta, "host"));
 	if (dir && plot_doc(d, dir, &p, &err)) {
 		log_error("bench report: %s", err.msg);
 		status = 1;
@@ -665,7 +668,8 @@ static int cmd_run(int argc, char **argv)
 		host_summary(h, host, sizeof(host));
 		printf(c.markdown ? "# strand bench\n\nHost: %s\n" : "strand bench on %s\n", host);
 		for (size_t i = 0; i < d->nsuites; i++)
-			table_suite(stdout, &d->suites[i], &c.o.stats, c.markdown);
+			table_suite(stdout, &d->suites[i], &c.o.stats,
+				    c.markdown ? TABLE_MD : TABLE_TEXT, h);
 		fflush(stdout);
 	}
 	if (c.json && doc_write(d, c.json, &err)) {
