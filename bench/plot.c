@@ -621,7 +621,7 @@ static int write_html(const struct doc *d, const char *dir, const struct bstats_
 	      "table{border-collapse:collapse;margin:.6em 0}\n"
 	      "th,td{border:1px solid #ccc;padding:2px 8px;text-align:right}\n"
 	      "th:first-child,td:first-child{text-align:left}\n"
-	      "td:last-child{text-align:left}\ncaption{text-align:left;font-weight:bold;"
+	      "td:last-child,th:last-child{text-align:left}\ncaption{text-align:left;font-weight:bold;"
 	      "padding:4px 0}\n"
 	      "tr.best td{background:#eef6ee}\n"
 	      "p.reading{background:#f3f6fb;border-left:4px solid #4a78c2;padding:4px 8px}\n"
