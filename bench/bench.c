@@ -168,7 +168,7 @@ void bench_usage(FILE *f)
 		"       strand bench report DOC.json --plot DIR  tables, plots and report from a run\n"
 		"       strand bench list                        suites, groups and variants\n"
 		"\n"
-		"Suites: quick (threading presets, locks and scheduling strategies, ~1 minute),\n"
+		"Suites: quick (each knob where it is known to matter, with readings, ~2 minutes),\n"
 		"startup, exits, threading, sched, blk, monitor, all (every suite but quick).\n"
 		"\n"
 		"Running:\n"
@@ -189,7 +189,8 @@ void bench_usage(FILE *f)
 		"\n"
 		"Output:\n"
 		"  --json FILE          the whole run as one JSON document (schema: docs/bench.md)\n"
-		"  --plot DIR           PNG and SVG per suite (gnuplot) and DIR/report.md\n"
+		"  --plot DIR           PNG and SVG per suite (gnuplot), DIR/report.md and the\n"
+		"                       page DIR/index.html\n"
 		"  --markdown           print the tables as Markdown\n"
 		"  --raw-max N          raw samples kept per run and metric (default 1000)\n"
 		"  --alpha P, --min-effect F   verdicts in the tables (default 0.01, 0.05)\n"
@@ -248,12 +249,13 @@ const struct option bench_report_options[] = {
 
 void bench_report_usage(FILE *f)
 {
-	fprintf(f, "usage: strand bench report DOC.json [--plot DIR] [--markdown]\n"
-		   "\n"
-		   "Prints the tables of a document written by strand bench --json.\n"
-		   "  --plot DIR   PNG and SVG per suite (gnuplot) and DIR/report.md\n"
-		   "  --markdown   print the tables as Markdown\n"
-		   "  -h, --help   this text\n");
+	fprintf(f,
+		"usage: strand bench report DOC.json [--plot DIR] [--markdown]\n"
+		"\n"
+		"Prints the tables of a document written by strand bench --json.\n"
+		"  --plot DIR   PNG and SVG per suite (gnuplot), DIR/report.md and DIR/index.html\n"
+		"  --markdown   print the tables as Markdown\n"
+		"  -h, --help   this text\n");
 }
 
 /* report DOC.json --plot DIR [--markdown] */
@@ -679,6 +681,8 @@ static int cmd_run(int argc, char **argv)
 	if (c.plot && plot_doc(d, c.plot, &c.o.stats, &err)) {
 		log_error("--plot: %s", err.msg);
 		status = status ? status : 1;
+	} else if (c.plot && !c.o.quiet) {
+		printf("\nPictures, tables and readings in one page: %s/index.html\n", c.plot);
 	}
 	if (!status && failed)
 		status = 1;
