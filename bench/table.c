@@ -99,8 +99,12 @@ void table_host_from_json(json_object *host, struct table_host *h)
 	json_object *kvm, *v;
 
 	memset(h, 0, sizeof(*h));
+	h->load = -1;
 	if (!host)
 		return;
+	if (json_object_object_get_ex(host, "load_average", &v) &&
+	    json_object_is_type(v, json_type_array) && json_object_array_length(v))
+		h->load = json_object_get_double(json_object_array_get_idx(v, 0));
 	if (json_object_object_get_ex(host, "kvm", &kvm) &&
 	    json_object_object_get_ex(kvm, "kind", &v))
 		h->pvm = !strcmp(json_object_get_string(v), "pvm");
@@ -109,6 +113,18 @@ void table_host_from_json(json_object *host, struct table_host *h)
 	if (json_object_object_get_ex(host, "packages", &v) && json_object_get_int(v) == 1 &&
 	    json_object_object_get_ex(host, "threads_per_core", &v) && json_object_get_int(v) == 1)
 		h->flat = true;
+}
+
+/* Other work on the host when the run started: a reason runs could not be told apart. */
+static void busy_clause(char *buf, size_t len, const struct table_host *h)
+{
+	size_t o = strlen(buf);
+
+	if (h->cpus && h->load > h->cpus && o < len)
+		snprintf(buf + o, len - o,
+			 "; the host was busy when the run started (load average %.1f on %u CPUs): "
+			 "other work took CPU time the vCPUs needed",
+			 h->load, h->cpus);
 }
 
 /* How much better the best median is than another: a factor >= 1 in the metric's sense. */
@@ -149,7 +165,8 @@ static const struct series *targets_of(const struct suite_result *s, const struc
 
 /* Share metrics: what the runs got against the targets. */
 static void read_targets(char *buf, size_t len, const struct suite_result *s,
-			 const struct series **row, size_t n, const struct reading_def *rd)
+			 const struct series **row, size_t n, const struct reading_def *rd,
+			 const struct table_host *h)
 {
 	size_t o = 0;
 	double worst = -1;
@@ -187,13 +204,14 @@ static void read_targets(char *buf, size_t len, const struct suite_result *s,
 			     "the largest gap between a VM's share and its target is %.1f pp "
 			     "(median of the runs): %s the 5 pp asked",
 			     worst * 100, worst <= 0.05 ? "within" : "outside");
-	if (o < len && rd->targets)
-		snprintf(
-			buf + o, len - o, "%s%s", worst <= 0.05 ? "; " : "",
-			worst <= 0.05 ?
-				rd->targets :
-				" (the shares are of the whole host: other load on it takes CPU time from "
-				"both VMs; more time per run helps: docs/bench.md)");
+	if (o < len && worst <= 0.05 && rd->targets)
+		snprintf(buf + o, len - o, "; %s", rd->targets);
+	else if (o < len)
+		snprintf(buf + o, len - o,
+			 " (the shares are of the whole host: other work on it takes CPU time from "
+			 "both VMs)");
+	if (worst > 0.05)
+		busy_clause(buf, len, h);
 }
 
 /*
@@ -222,6 +240,7 @@ static void read_ranked(char *buf, size_t len, const struct series **row, size_t
 			 "no difference here: %s (every variant within noise: alpha %g, "
 			 "minimum effect %g%%)",
 			 same_reason(rd, h), p->alpha, p->min_effect * 100);
+		busy_clause(buf, len, h);
 		return;
 	}
 	if (!nworse) {
@@ -230,6 +249,7 @@ static void read_ranked(char *buf, size_t len, const struct series **row, size_t
 			"undecided: %s has the best median, but %zu variant(s) cannot be told apart "
 			"from it yet (more runs: --reps)",
 			row[best]->variant, nundecided);
+		busy_clause(buf, len, h);
 		return;
 	}
 	o += (size_t)snprintf(buf + o, len - o, "%s", row[best]->variant);
@@ -296,6 +316,7 @@ static void read_pair(char *buf, size_t len, const struct suite_result *s, const
 	case BSTATS_UNDECIDED:
 		snprintf(buf, len, "undecided: the %s phases gave %.1fx the %s phases (%s)",
 			 x->metric, c.med_a > 0 ? c.med_b / c.med_a : 0, y->metric, c.reason);
+		busy_clause(buf, len, h);
 		break;
 	default:
 		snprintf(buf, len, "no difference here between the %s and %s phases: %s (p = %.2g)",
@@ -454,7 +475,7 @@ static void table_metric(FILE *f, const struct suite_result *s, const struct ser
 	if (nok == 0)
 		snprintf(reading, sizeof(reading), "nothing ran");
 	else if (rd && rd->targets && !strcmp(first->unit, "share"))
-		read_targets(reading, sizeof(reading), s, row, n, rd);
+		read_targets(reading, sizeof(reading), s, row, n, rd, h);
 	else if (rd && rd->pair && nok == 1 && !strcmp(first->metric, rd->pair))
 		read_pair(reading, sizeof(reading), s, row[best], rd, h, p);
 	else if (rd && rd->pair && nok == 1 && !strcmp(first->metric, rd->pair_of))

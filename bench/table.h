@@ -26,6 +26,7 @@ struct table_host {
 	bool pvm;  /* KVM kind pvm: exits cost 5-30 us */
 	bool flat; /* one package, one thread per core: compact = scatter */
 	unsigned cpus;
+	double load; /* 1-minute load average when the run started (-1: unknown) */
 };
 
 void table_host_from_json(json_object *host, struct table_host *h);
