@@ -127,6 +127,26 @@ static void busy_clause(char *buf, size_t len, const struct table_host *h)
 			 h->load, h->cpus);
 }
 
+/* The variants of a table that did not run, named after its reading. */
+static void not_run(char *buf, size_t len, const struct series **row, size_t n)
+{
+	size_t o = strlen(buf);
+	bool first = true;
+
+	for (size_t i = 0; i < n && o < len; i++) {
+		if (row[i]->status == SERIES_OK && row[i]->samples.n)
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s (%s)",
+				      first ? " (not in the "
+					      "comparison: " :
+					      ", ",
+				      row[i]->variant, series_status_name(row[i]->status));
+		first = false;
+	}
+	if (!first && o < len)
+		snprintf(buf + o, len - o, ")");
+}
+
 /* How much better the best median is than another: a factor >= 1 in the metric's sense. */
 static double factor(const struct bstats_change *c, bool higher_better)
 {
@@ -241,6 +261,7 @@ static void read_ranked(char *buf, size_t len, const struct series **row, size_t
 			 "minimum effect %g%%)",
 			 same_reason(rd, h), p->alpha, p->min_effect * 100);
 		busy_clause(buf, len, h);
+		not_run(buf, len, row, n);
 		return;
 	}
 	if (!nworse) {
@@ -250,6 +271,7 @@ static void read_ranked(char *buf, size_t len, const struct series **row, size_t
 			"from it yet (more runs: --reps)",
 			row[best]->variant, nundecided);
 		busy_clause(buf, len, h);
+		not_run(buf, len, row, n);
 		return;
 	}
 	o += (size_t)snprintf(buf + o, len - o, "%s", row[best]->variant);
@@ -271,12 +293,24 @@ static void read_ranked(char *buf, size_t len, const struct series **row, size_t
 		o += (size_t)snprintf(buf + o, len - o, " (p <= %.2g)", pmax);
 	if (nundecided && o < len)
 		o += (size_t)snprintf(buf + o, len - o, ", %zu undecided", nundecided);
+	if (h->flat && rd->same_flat) {
+		/* The variants are the same configuration here: a gap is between runs. */
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o,
+					      ", but not because of the knob: %s, so the gap is "
+					      "between runs, not variants",
+					      rd->same_flat);
+		busy_clause(buf, len, h);
+		not_run(buf, len, row, n);
+		return;
+	}
 	why = why_of(rd, row[best]->variant);
 	if (o < len)
 		snprintf(buf + o, len - o, "; %s",
 			 why ? why :
 			       "not the direction expected (docs/bench.md, \"The main job\"): "
 			       "look at this host's load and the raw samples");
+	not_run(buf, len, row, n);
 }
 
 /* One variant, two metrics of it compared (a live switch: gang phases against host phases). */
