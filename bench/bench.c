@@ -168,7 +168,7 @@ void bench_usage(FILE *f)
 		"       strand bench report DOC.json --plot DIR  tables, plots and report from a run\n"
 		"       strand bench list                        suites, groups and variants\n"
 		"\n"
-		"Suites: quick (threading presets, locks and scheduling strategies, ~1 minute),\n"
+		"Suites: quick (each knob where it is known to matter, with readings, ~2 minutes),\n"
 		"startup, exits, threading, sched, blk, monitor, all (every suite but quick).\n"
 		"\n"
 		"Running:\n"
@@ -189,7 +189,8 @@ void bench_usage(FILE *f)
 		"\n"
 		"Output:\n"
 		"  --json FILE          the whole run as one JSON document (schema: docs/bench.md)\n"
-		"  --plot DIR           PNG and SVG per suite (gnuplot) and DIR/report.md\n"
+		"  --plot DIR           PNG and SVG per suite (gnuplot), DIR/report.md and the\n"
+		"                       page DIR/index.html\n"
 		"  --markdown           print the tables as Markdown\n"
 		"  --raw-max N          raw samples kept per run and metric (default 1000)\n"
 		"  --alpha P, --min-effect F   verdicts in the tables (default 0.01, 0.05)\n"
@@ -203,7 +204,9 @@ void bench_usage(FILE *f)
 
 static int list_suites(const struct suite_def *const *extra, size_t nextra)
 {
-	struct expand_ctx ctx = { .cpus = host_cpus(), .peer_qemu = true, .disk = "{disk}" };
+	struct expand_ctx ctx = {
+		.cpus = host_cpus(), .cores = host_cores(), .peer_qemu = true, .disk = "{disk}"
+	};
 
 	for (size_t k = 0;; k++) {
 		const struct suite_def *s = k < nextra ? extra[k] : builtin_suites[k - nextra];
@@ -220,7 +223,7 @@ static int list_suites(const struct suite_def *const *extra, size_t nextra)
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (i == 0 || strcmp(v[i].group, v[i - 1].group)) {
-				printf("  %s: %s", v[i].group, v[i].g->title);
+				printf("  %s: %s", v[i].group, v[i].title);
 				if (v[i].g->reps)
 					printf(" (%u repetitions)", v[i].g->reps);
 				if (v[i].g->no_warmup)
@@ -246,12 +249,13 @@ const struct option bench_report_options[] = {
 
 void bench_report_usage(FILE *f)
 {
-	fprintf(f, "usage: strand bench report DOC.json [--plot DIR] [--markdown]\n"
-		   "\n"
-		   "Prints the tables of a document written by strand bench --json.\n"
-		   "  --plot DIR   PNG and SVG per suite (gnuplot) and DIR/report.md\n"
-		   "  --markdown   print the tables as Markdown\n"
-		   "  -h, --help   this text\n");
+	fprintf(f,
+		"usage: strand bench report DOC.json [--plot DIR] [--markdown]\n"
+		"\n"
+		"Prints the tables of a document written by strand bench --json.\n"
+		"  --plot DIR   PNG and SVG per suite (gnuplot), DIR/report.md and DIR/index.html\n"
+		"  --markdown   print the tables as Markdown\n"
+		"  -h, --help   this text\n");
 }
 
 /* report DOC.json --plot DIR [--markdown] */
@@ -298,7 +302,8 @@ static int cmd_report(int argc, char **argv)
 		return 2;
 	}
 	for (size_t i = 0; i < d->nsuites; i++)
-		table_suite(stdout, &d->suites[i], &p, md);
+		table_suite(stdout, &d->suites[i], &p, md ? TABLE_MD : TABLE_TEXT,
+			    json_object_object_get(d->meta, "host"));
 	if (dir && plot_doc(d, dir, &p, &err)) {
 		log_error("bench report: %s", err.msg);
 		status = 1;
@@ -665,7 +670,8 @@ static int cmd_run(int argc, char **argv)
 		host_summary(h, host, sizeof(host));
 		printf(c.markdown ? "# strand bench\n\nHost: %s\n" : "strand bench on %s\n", host);
 		for (size_t i = 0; i < d->nsuites; i++)
-			table_suite(stdout, &d->suites[i], &c.o.stats, c.markdown);
+			table_suite(stdout, &d->suites[i], &c.o.stats,
+				    c.markdown ? TABLE_MD : TABLE_TEXT, h);
 		fflush(stdout);
 	}
 	if (c.json && doc_write(d, c.json, &err)) {
@@ -675,6 +681,8 @@ static int cmd_run(int argc, char **argv)
 	if (c.plot && plot_doc(d, c.plot, &c.o.stats, &err)) {
 		log_error("--plot: %s", err.msg);
 		status = status ? status : 1;
+	} else if (c.plot && !c.o.quiet) {
+		printf("\nPictures, tables and readings in one page: %s/index.html\n", c.plot);
 	}
 	if (!status && failed)
 		status = 1;

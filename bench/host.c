@@ -106,6 +106,14 @@ static void topology(unsigned *packages, unsigned *cores, unsigned *nodes)
 		*nodes = 1;
 }
 
+unsigned host_cores(void)
+{
+	unsigned packages, cores, nodes;
+
+	topology(&packages, &cores, &nodes);
+	return cores;
+}
+
 static const char *kvm_kind_key(enum kvm_kind k)
 {
 	switch (k) {

@@ -11,6 +11,8 @@
 json_object *host_json(void);
 /* Online CPUs (at least 1). */
 unsigned host_cpus(void);
+/* Cores (distinct package and core ids in sysfs; the CPUs when sysfs has none). */
+unsigned host_cores(void);
 /* One line for reports: "AMD EPYC, 2 CPUs (1 package x 2 cores x 1 thread), PVM, Linux 6.1". */
 void host_summary(json_object *host, char *buf, size_t len);
 

@@ -568,6 +568,113 @@ static int plot_suite(const struct suite_result *s, const char *dir, struct errb
 	return run_gnuplot(dir, script, err);
 }
 
+/* A picture in the page when gnuplot made it: a PNG linking to its SVG. */
+static void html_figure(FILE *f, const char *dir, const char *name, const char *caption)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%s.png", dir, name);
+	if (access(path, R_OK))
+		return;
+	fprintf(f, "<figure><a href=\"%s.svg\"><img src=\"%s.png\" alt=\"", name, name);
+	table_html_escape(f, caption);
+	fputs("\"></a><figcaption>", f);
+	table_html_escape(f, caption);
+	fprintf(f, " (<a href=\"%s.svg\">SVG</a>)</figcaption></figure>\n", name);
+}
+
+static void html_meta(FILE *f, const char *label, json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_get_string(v))
+		return;
+	fprintf(f, "<tr><th>%s</th><td>", label);
+	table_html_escape(f, json_object_get_string(v));
+	fputs("</td></tr>\n", f);
+}
+
+/*
+ * DIR/index.html: one page that needs nothing but DIR: the host and revisions, every table
+ * with its reading, and the pictures. An inline script counts the images that loaded into
+ * <body data-images-ok data-images-broken> (the page test reads them from headless Chromium).
+ */
+static int write_html(const struct doc *d, const char *dir, const struct bstats_params *p,
+		      struct errbuf *err)
+{
+	char path[600], host[512];
+	json_object *h = NULL, *strand = NULL, *tool = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/index.html", dir);
+	f = fopen(path, "we");
+	if (!f)
+		return errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
+	json_object_object_get_ex(d->meta, "host", &h);
+	json_object_object_get_ex(d->meta, "strand", &strand);
+	json_object_object_get_ex(d->meta, "tool", &tool);
+	host_summary(h, host, sizeof(host));
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<title>strand bench</title>\n<style>\n"
+	      "body{font-family:sans-serif;max-width:1300px;margin:1em auto;padding:0 1em;"
+	      "color:#222}\n"
+	      "table{border-collapse:collapse;margin:.6em 0}\n"
+	      "th,td{border:1px solid #ccc;padding:2px 8px;text-align:right}\n"
+	      "th:first-child,td:first-child{text-align:left}\n"
+	      "td:last-child,th:last-child{text-align:left}\ncaption{text-align:left;font-weight:bold;"
+	      "padding:4px 0}\n"
+	      "tr.best td{background:#eef6ee}\n"
+	      "p.reading{background:#f3f6fb;border-left:4px solid #4a78c2;padding:4px 8px}\n"
+	      "table.meta td,table.meta th{text-align:left;border:none}\n"
+	      "figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}\n"
+	      "h3{margin-top:1.6em}\n</style>\n</head>\n<body>\n<h1>strand bench</h1>\n"
+	      "<table class=\"meta\">\n",
+	      f);
+	fputs("<tr><th>host</th><td>", f);
+	table_html_escape(f, host);
+	fputs("</td></tr>\n", f);
+	html_meta(f, "strand", strand, "version");
+	html_meta(f, "strand revision", strand, "git_revision");
+	html_meta(f, "harness revision", tool, "git_revision");
+	html_meta(f, "run", d->meta, "created");
+	html_meta(f, "command", d->meta, "command");
+	fputs("</table>\n", f);
+	fprintf(f,
+		"<p>Each table compares the variants of one group: the median over runs with its "
+		"95%% confidence interval and the p10 - p90 spread of the runs; each variant "
+		"against the best median with a two-sided Mann-Whitney U test (alpha %g, minimum "
+		"effect %g%%), as <code>strand bench compare</code> does. The line under a table "
+		"reads it in words. How to read them: docs/bench.md.</p>\n",
+		p->alpha, p->min_effect * 100);
+	for (size_t i = 0; i < d->nsuites; i++) {
+		const struct suite_result *s = &d->suites[i];
+
+		table_suite(f, s, p, TABLE_HTML, h);
+		html_figure(f, dir, s->name, s->name);
+		for (size_t k = 0; k < s->nseries; k++) {
+			char name[260];
+
+			if (!s->series[k]->trace || !json_object_array_length(s->series[k]->trace))
+				continue;
+			safe(name, sizeof(name), s->series[k]->id);
+			html_figure(f, dir, name, s->series[k]->group_title);
+		}
+	}
+	fputs("<script>\nwindow.addEventListener('load', function () {\n"
+	      "  var ok = 0, broken = 0;\n"
+	      "  for (var i = 0; i < document.images.length; i++) {\n"
+	      "    var im = document.images[i];\n"
+	      "    if (im.complete && im.naturalWidth > 0) ok++; else broken++;\n"
+	      "  }\n"
+	      "  document.body.setAttribute('data-images-ok', ok);\n"
+	      "  document.body.setAttribute('data-images-broken', broken);\n"
+	      "});\n</script>\n</body>\n</html>\n",
+	      f);
+	if (fclose(f))
+		return errbuf_set(err, -EIO, "%s: write error", path);
+	return 0;
+}
+
 int plot_doc(const struct doc *d, const char *dir, const struct bstats_params *p,
 	     struct errbuf *err)
 {
@@ -611,12 +718,12 @@ int plot_doc(const struct doc *d, const char *dir, const struct bstats_params *p
 	for (size_t i = 0; i < d->nsuites; i++) {
 		const struct suite_result *s = &d->suites[i];
 
-		table_suite(md, s, p, true);
+		table_suite(md, s, p, TABLE_MD, h);
 		snprintf(path, sizeof(path), "%s/%s.png", dir, s->name);
 		if (access(path, R_OK) == 0)
 			fprintf(md, "\n![%s](%s.png)\n\n([SVG](%s.svg))\n", s->name, s->name,
 				s->name);
 	}
 	fclose(md);
-	return 0;
+	return write_html(d, dir, p, err);
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job (README): install dependencies, build strand, and run the quick comparison of
-# threading models and scheduling strategies on the embedded micro-guests (about a minute).
-# Extra arguments go to `strand bench quick` (e.g. --json quick.json --plot plots/).
+# The main job (README): install dependencies, build strand, and run `strand bench quick`: each
+# knob (locks, where I/O runs, map churn, strategies, credit, placement, a live switch) where it
+# is known to matter, sized from this host, each table read in words (about two minutes).
+# Extra arguments go to `strand bench quick` (e.g. --json quick.json --plot plots/: the
+# pictures and plots/index.html, one page with everything, to open in a browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tests/deps.sh

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bench/flatimg.h"
+#include "bench/host.h"
 #include "bench/qmpbench.h"
 #include "bench/runner.h"
 #include "bench/spawn.h"
@@ -133,6 +134,7 @@ int runner_prepare(struct runner *r, const struct suite_def *def, struct doc *do
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 		ctx.cpus = n > 0 ? (unsigned)n : 1;
+		ctx.cores = host_cores();
 	}
 	ret = suite_expand(def, &ctx, &sr->v, &sr->nv, err);
 	if (ret)
@@ -155,7 +157,7 @@ int runner_prepare(struct runner *r, const struct suite_def *def, struct doc *do
 		for (unsigned m = 0; m < v->nsrc; m++) {
 			const struct metric_def *md = v->src[m].m;
 			struct series *s =
-				suite_add_series(sr->res, v->group, v->g->title, v->name, md->name,
+				suite_add_series(sr->res, v->group, v->title, v->name, md->name,
 						 md->title, md->unit, md->higher_better);
 			json_object *k = variant_knobs(v, strand);
 
@@ -350,7 +352,7 @@ static int share_dev(const struct variant *v, const struct spawn_result *sp, dou
 	return 0;
 }
 
-static double host_cpus(void)
+static double cpus_online(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -382,7 +384,7 @@ static int vm_share(const struct variant *v, json_object *st, const char *src, d
 			snprintf(why, whylen, "no cpu_ns for VM %zu in strand's --stats-json", i);
 			return -ENOENT;
 		}
-		dvec_push(shares, json_object_get_double(x) / (wall * host_cpus()));
+		dvec_push(shares, json_object_get_double(x) / (wall * cpus_online()));
 	}
 	if (!strcmp(src, "$vm_share_dev")) {
 		*value = 0;
@@ -832,13 +834,16 @@ static void qmp_sizes(const struct runner *r, const struct variant *v, struct qm
 	z->phase_s = 3;
 	z->sample_s = 0.2;
 	z->phases = 8;
+	if (v->g->phases)
+		z->phases = v->g->phases;
+	if (v->g->phase_ms)
+		z->phase_s = v->g->phase_ms / 1000.0;
 	if (r->o->short_runs) {
 		z->rtt_warmup = 20;
 		z->phase_s = 0.5;
 		z->sample_s = 0.1;
 		z->phases = 4;
 	}
-	(void)v;
 }
 
 /* The probes of qmp-rtt: a source COMMAND.STAT names one of them. */

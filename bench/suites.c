@@ -13,42 +13,12 @@ static const char *const threading_presets[] = {
 	"qemu-classic", "qemu", "firecracker", "cloud-hypervisor", "strand", "inline", NULL,
 };
 
-static const char *const sched_strategies[] = {
-	"host", "pinned", "fifo", "gang", "gang-relaxed", "credit", NULL,
-};
-
 /* The same with more vCPUs than CPUs: dedicated pinning must be forced to share. */
 static const char *const sched_strategies_oc[] = {
 	"host", "pinned:force", "fifo", "gang", "gang-relaxed", "credit", NULL,
 };
 
-static const struct variant_def lock_variants[] = {
-	{ "map-lock=rcu", "--map-lock rcu", NULL, NULL, NULL },
-	{ "map-lock=rwlock", "--map-lock rwlock", NULL, NULL, NULL },
-	{ "map-lock=mutex", "--map-lock mutex", NULL, NULL, NULL },
-	{ "big-lock", "--big-lock", NULL, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL },
-};
-
 /* ---- metrics ---- */
-
-static const struct variant_def vcpu_variants_quick[] = {
-	{ "vcpus=1", "--vcpus 1", NULL, NULL, NULL },
-	{ "vcpus={cpus}", "--vcpus {cpus}", NULL, NULL, NULL },
-	{ "vcpus={2cpus}", "--vcpus {2cpus}", NULL, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL },
-};
-
-static const struct metric_def m_pio[] = {
-	{ "pio_exit", "PIO exit round trip (per-run median)", "ns", false },
-	{ NULL, NULL, NULL, false },
-};
-
-static const struct metric_def m_spin[] = {
-	{ "acquisitions", "spinlock acquisitions, all vCPUs", "1/s", true },
-	{ "wait_p99", "p99 wait for the lock (vCPU 0)", "ns", false },
-	{ NULL, NULL, NULL, false },
-};
 
 static const struct metric_def m_blk[] = {
 	{ "iops", "4 KiB random reads", "1/s", true },
@@ -79,50 +49,372 @@ static const struct metric_def m_run_ms[] = {
 	{ NULL, NULL, NULL, false },
 };
 
-#define SRC_SPIN    "acquisitions=acquisitions;wait_p99=wait.p99;max_wait=max_wait"
-#define SRC_BLK	    "iops=iops;lat_p50=latency.p50;lat_p99=latency.p99"
-#define EXITLAT_PIO "--guest exitlat:mode=pio,iters=1000,warmup=100 --vcpus 2"
-#define SPIN	    "--guest smp-spin:duration_ms=200"
-#define BLK_NULL    "--disk path=null:64M"
+#define SRC_BLK	 "iops=iops;lat_p50=latency.p50;lat_p99=latency.p99"
+#define BLK_NULL "--disk path=null:64M"
 
-/* ---- quick: the README's main job, about a minute on a 2-CPU host ---- */
+/* Credit: shares of the host (VM CPU time / (wall x host CPUs)) against weights and a cap. */
+static const struct metric_def m_credit[] = {
+	{ "vm0_share", "VM 0's share of the host's CPU time", "share", true },
+	{ "vm1_share", "VM 1's share of the host's CPU time", "share", true },
+	{ "share_dev", "largest gap between a VM's share and its target", "share", false },
+	{ NULL, NULL, NULL, false },
+};
+
+#define SRC_CREDIT "vm0_share=$vm_share.0;vm1_share=$vm_share.1;share_dev=$vm_share_dev"
+
+static const struct variant_def qmp_switch_variants[] = {
+	{ "2x-overcommit", NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* ---- quick: the README's main job, about two minutes on a 2-CPU host ---- */
+
+/*
+ * One scenario per dimension, each where its knob is known to matter (docs/performance.md),
+ * sized from the host ({cpus}), with a reading in words for every table (table.c).
+ */
+
+/* 1. the big lock against per-device locks: a slow handler on every vCPU's own device */
+static const struct variant_def q_lock_variants[] = {
+	{ "device-locks", "--threading strand", NULL, NULL, NULL },
+	{ "big-lock", "--threading strand,lock=big", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct metric_def m_q_storm[] = {
+	{ "exits_per_s", "MMIO exits per second, all vCPUs together", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct reading_why q_lock_wins[] = {
+	{ "device-locks",
+	  "each vCPU's exit takes only its own device's lock, so the slow "
+	  "handlers run side by side; under the big lock they queue for one mutex" },
+	{ NULL, NULL },
+};
+
+static const struct reading_def q_lock_reading = {
+	.wins = q_lock_wins,
+	.same = "the vCPUs seldom ran at the same moment (a busy host, or one CPU), so the big "
+		"lock rarely had a queue",
+	.same_pvm = "an exit costs ~20 us in PVM's nested path outside any lock, and the vCPUs "
+		    "seldom ran at the same moment on this shared host, so the big lock rarely "
+		    "had a queue",
+};
+
+/* 2. where virtio-blk requests are served, beside a vCPU that only measures its exits */
+static const struct variant_def q_io_variants[] = {
+	{ "io=vcpu", "--threading strand,io=vcpu", NULL, NULL, NULL },
+	{ "io=main", "--threading strand,io=main", NULL, NULL, NULL },
+	{ "io=iothread", "--threading strand,io=iothread", NULL, NULL, NULL },
+	{ "io=iothread,lock=big", "--threading strand,io=iothread,lock=big", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct metric_def m_q_exit_p99[] = {
+	{ "exit_p99", "MMIO exit latency of vCPU 0, p99", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct reading_why q_io_wins[] = {
+	{ "io=vcpu", "vCPU 1 serves its own requests in its exit handler: no third busy thread "
+		     "competes with the two vCPUs for the CPUs, and vCPU 0's device shares no lock "
+		     "with the disk" },
+	{ "io=iothread", "an iothread with the disk's own lock serves the requests, so vCPU 0's "
+			 "exits never wait for request handling" },
+	{ "io=main", "the main loop serves the requests under the disk's own lock, out of vCPU "
+		     "0's way" },
+	{ NULL, NULL },
+};
+
+static const struct reading_def q_io_reading = {
+	.wins = q_io_wins,
+	.same = "vCPU 0's exit path shares nothing with the disk's requests under any of these "
+		"models, and its p99 is set by the host scheduler",
+	.same_pvm = "vCPU 0's p99 is set by PVM's nested exits (~20 us) and by the host "
+		    "scheduler's run delay on this shared host, not by which thread serves the "
+		    "disk (~1-2 us a request)",
+};
+
+/* 2b. the same choice for throughput: two queues at QD 1, one per vCPU */
+static const struct variant_def q_blk_variants[] = {
+	{ "io=vcpu", "--threading strand,io=vcpu", NULL, NULL, NULL },
+	{ "io=main", "--threading strand,io=main", NULL, NULL, NULL },
+	{ "io=iothread", "--threading strand,io=iothread,iothreads=2", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct reading_why q_blk_wins[] = {
+	{ "io=vcpu", "the vCPU completes each request in its own exit handler, while the other "
+		     "models hand every kick to a sleeping thread (an eventfd wake-up: an IPI, "
+		     "and on PVM a nested exit) that costs more than the request" },
+	{ "io=iothread", "the iothreads serve the queues while the vCPUs run on, so two queues "
+			 "are served in parallel and a kick needs no exit to userspace" },
+	{ "io=main", "the main loop serves both queues without a lock of the vCPUs'" },
+	{ NULL, NULL },
+};
+
+static const struct reading_def q_blk_reading = {
+	.wins = q_blk_wins,
+	.same = "a null-backend request costs ~1 us against a kick exit and an interrupt, "
+		"whichever thread serves it",
+	.same_pvm = "a null-backend request costs ~1 us against ~20 us of PVM kick exit and "
+		    "interrupt, whichever thread serves it",
+};
+
+/* 3. the dispatch tables' lock while a host thread replaces them 10000 times a second */
+static const struct variant_def q_map_variants[] = {
+	{ "map=rcu", "--threading strand,map=rcu", NULL, NULL, NULL },
+	{ "map=rwlock", "--threading strand,map=rwlock", NULL, NULL, NULL },
+	{ "map=mutex", "--threading strand,map=mutex", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct metric_def m_q_dispatch[] = {
+	{ "exit_p99", "MMIO exit latency, p99 of every vCPU's exits", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct reading_why q_map_wins[] = {
+	{ "map=rcu", "readers of the RCU-published table take no lock, so an update never makes "
+		     "an exit wait" },
+	{ "map=rwlock", "the vCPUs share the read lock; only the churn thread's short writes "
+			"exclude them" },
+	{ NULL, NULL },
+};
+
+static const struct reading_def q_map_reading = {
+	.wins = q_map_wins,
+	.same = "a lookup holds the lock for ~0.1 us of each exit, so even 10000 updates a second "
+		"leave almost no queue to wait in",
+	.same_pvm = "a lookup holds the lock for ~0.1 us of a ~20 us PVM exit, so even 10000 "
+		    "updates a second leave almost no queue to wait in",
+};
+
+/* 4. strategies at 2x overcommit: spinlocks and barriers */
+static const char *const q_strategies[] = { "host", "gang", "fifo", "credit", NULL };
+
+static const struct metric_def m_q_spin[] = {
+	{ "acquisitions", "spinlock acquisitions, both VMs together", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_q_barrier[] = {
+	{ "phase_mean", "barrier phase time (vCPU 0 of each VM), mean", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct reading_why q_spin_wins[] = {
+	{ "gang", "gang keeps both vCPUs of a VM on CPU together, so a preempted lock holder "
+		  "never makes its sibling spin" },
+	{ "fifo", "fifo never time-slices a running vCPU, so a lock holder keeps its CPU until it "
+		  "releases the lock (and starves the other VM meanwhile: fair only over a "
+		  "whole run)" },
+	{ "credit", "credit parks and resumes whole VMs as they use up their share, so a VM's "
+		    "vCPUs mostly run together" },
+	{ NULL, NULL },
+};
+
+static const struct reading_why q_barrier_wins[] = {
+	{ "fifo", "fifo lets every vCPU finish its phase without being time-sliced, so no VM "
+		  "waits at a barrier for a descheduled sibling" },
+	{ "gang", "gang runs a VM's vCPUs together, so they reach each barrier together instead "
+		  "of waiting for a descheduled sibling" },
+	{ "credit", "credit parks and resumes whole VMs, so siblings mostly run, and reach the "
+		    "barrier, together" },
+	{ NULL, NULL },
+};
+
+static const struct reading_def q_spin_reading = {
+	.wins = q_spin_wins,
+	.same = "the host had CPUs to spare, so no vCPU was preempted while its sibling waited",
+};
+
+static const struct reading_def q_barrier_reading = {
+	.wins = q_barrier_wins,
+	.same = "the host had CPUs to spare, so no vCPU was preempted while its sibling waited",
+};
+
+/* 5. credit weights and caps against their targets (2 s: fewer periods than sched's 10 s) */
+#define BURN_2S	       "--guest cpu-burn:duration_ms=2000 --vcpus {cpus}"
+#define Q_CREDIT(a, b) "--sched credit --vm " BURN_2S " " a " --vm " BURN_2S " " b
+
+static const struct variant_def q_credit_w13[] = {
+	{ "weights=1:3", Q_CREDIT("--weight 1", "--weight 3"), NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def q_credit_cap[] = {
+	{ "vm0-cap={cpus*25}", Q_CREDIT("--cap {cpus*25}", ""), NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct reading_def q_credit_reading = {
+	.targets = "credit charges each VM's CPU time against its weight every 10 ms and parks "
+		   "a VM that is over its share (or its cap) until the next period",
+};
+
+/* 6. placement of one VM's two vCPUs that share a lock */
+static const struct variant_def q_place_variants[] = {
+	{ "compact", "--placement compact", NULL, NULL, NULL },
+	{ "scatter", "--placement scatter", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct metric_def m_q_place[] = {
+	{ "acquisitions", "spinlock acquisitions, both vCPUs", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct reading_why q_place_wins[] = {
+	{ "compact", "compact puts the two vCPUs on one core's SMT siblings (or one package), so "
+		     "the lock's cache line moves through a shared cache" },
+	{ "scatter", "scatter gives each vCPU a core of its own (other packages first), so the two "
+		     "spinning vCPUs do not share a core's execution units" },
+	{ NULL, NULL },
+};
+
+static const struct reading_def q_place_reading = {
+	.wins = q_place_wins,
+	.same = "the lock's cache line moves between these cores about as fast as between "
+		"siblings",
+	.same_flat = "this host has one package and no SMT, so compact and scatter give each vCPU "
+		     "a core of its own in the same package: the same placement",
+};
+
+/* 7. the strategy switched live: host and gang in turn in one run */
+static const struct metric_def m_q_switch[] = {
+	{ "host", "smp-spin acquisitions/s in the host phases (mean of the 200 ms samples)", "1/s",
+	  true },
+	{ "gang", "smp-spin acquisitions/s in the gang phases of the same runs", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct reading_why q_switch_wins[] = {
+	{ "gang", "within a sample of each switch to gang both vCPUs of a VM run together, so no "
+		  "lock holder is preempted while its sibling spins; switching back brings the "
+		  "preemptions back" },
+	{ NULL, NULL },
+};
+
+static const struct reading_def q_switch_reading = {
+	.wins = q_switch_wins,
+	.same = "the host had CPUs to spare, so no vCPU was preempted while its sibling waited",
+	.pair = "gang",
+	.pair_of = "host",
+};
+
+#define Q_SPIN_VMS                                              \
+	"--vm --guest smp-spin:duration_ms=300 --vcpus {cpus} " \
+	"--vm --guest smp-spin:duration_ms=300 --vcpus {cpus}"
+#define Q_BARRIER_VMS                                                      \
+	"--vm --guest barrier-sync:phases=100,work_us=500 --vcpus {cpus} " \
+	"--vm --guest barrier-sync:phases=100,work_us=500 --vcpus {cpus}"
 
 static const struct group_def quick_groups[] = {
-	{ .id = "presets",
-	  .title = "Threading presets: PIO exits from 2 vCPUs at once (exitlat)",
-	  .args = EXITLAT_PIO,
-	  .sources = "pio_exit=pio_exit.p50",
-	  .metrics = m_pio,
-	  .knob = "--threading",
-	  .values = threading_presets },
-	{ .id = "locks",
-	  .title = "Map lock and big lock: PIO exits from 2 vCPUs at once (exitlat)",
-	  .args = EXITLAT_PIO,
-	  .sources = "pio_exit=pio_exit.p50",
-	  .metrics = m_pio,
-	  .variants = lock_variants },
-	{ .id = "strategies",
-	  .title = "Scheduling strategies: contended spinlock, one vCPU per host CPU (smp-spin)",
-	  .args = SPIN " --vcpus {cpus}",
-	  .sources = SRC_SPIN,
-	  .metrics = m_spin,
+	{ .id = "big-lock",
+	  .title = "Big lock or per-device locks: {cpus} vCPUs, each exit 100 us in its own "
+		   "device's handler (mmio-storm work_ns=100000)",
+	  .args = "--guest mmio-storm:work_ns=100000,duration_ms=200 --vcpus {cpus}",
+	  .sources = "exits_per_s=exits_per_s",
+	  .metrics = m_q_storm,
+	  .variants = q_lock_variants,
+	  .reading = &q_lock_reading },
+	{ .id = "io-beside",
+	  .title = "Where I/O runs: vCPU 0's MMIO exits while vCPU 1 keeps 32 virtio-blk reads in "
+		   "flight (mmio-storm io=1, null disk, 2 vCPUs)",
+	  .args = "--guest mmio-storm:io=1,duration_ms=300 --disk path=null:1G --vcpus 2",
+	  .sources = "exit_p99=exit_latency.p99",
+	  .metrics = m_q_exit_p99,
+	  .variants = q_io_variants,
+	  .reading = &q_io_reading },
+	{ .id = "io-qd1",
+	  .title = "Where I/O runs: virtio-blk 4 KiB random reads at QD 1 on 2 queues, one per "
+		   "vCPU (blk-io, null disk, 2 vCPUs)",
+	  .args = "--guest blk-io:mode=randread,qd=1,ops=2000 --vcpus 2 "
+		  "--disk path=null:1G,queues=2",
+	  .sources = "iops=iops.sum",
+	  .metrics = m_blk_iops,
+	  .variants = q_blk_variants,
+	  .reading = &q_blk_reading },
+	{ .id = "map-churn",
+	  .title = "Map lock under churn: {cpus-1} vCPU(s) (a CPU left for the churn thread) "
+		   "dispatching MMIO while a host thread replaces the tables 10000 times a second",
+	  .args = "--guest mmio-storm:duration_ms=300 --vcpus {cpus-1} --map-churn 10000",
+	  .sources = "exit_p99=exit_latency.p99",
+	  .metrics = m_q_dispatch,
+	  .variants = q_map_variants,
+	  .reading = &q_map_reading },
+	{ .id = "spin",
+	  .title = "Strategies at 2x overcommit: 2 VMs x {cpus} vCPUs on {cpus} CPUs, contended "
+		   "spinlock (smp-spin)",
+	  .args = Q_SPIN_VMS,
+	  .sources = "acquisitions=acquisitions.sum",
+	  .metrics = m_q_spin,
 	  .knob = "--sched",
-	  .values = sched_strategies },
-	{ .id = "vcpus",
-	  .title = "vCPUs against host CPUs: contended spinlock under the host scheduler "
-		   "(smp-spin)",
-	  .args = SPIN,
-	  .sources = SRC_SPIN,
-	  .metrics = m_spin,
-	  .variants = vcpu_variants_quick },
+	  .values = q_strategies,
+	  .reading = &q_spin_reading },
+	{ .id = "barrier",
+	  .title = "Strategies at 2x overcommit: 2 VMs x {cpus} vCPUs on {cpus} CPUs, 100 phases "
+		   "of 500 us between barriers (barrier-sync)",
+	  .args = Q_BARRIER_VMS,
+	  .sources = "phase_mean=phase.mean",
+	  .metrics = m_q_barrier,
+	  .knob = "--sched",
+	  .values = q_strategies,
+	  .reading = &q_barrier_reading },
+	{ .id = "credit-weights",
+	  .title = "credit, weights 1:3, 2 VMs x {cpus} vCPUs of cpu-burn for 2 s: shares of the "
+		   "host (targets 0.25, 0.75)",
+	  .sources = SRC_CREDIT,
+	  .metrics = m_credit,
+	  .variants = q_credit_w13,
+	  .targets = "0.25,0.75",
+	  .reps = 3,
+	  .no_warmup = true,
+	  .reading = &q_credit_reading },
+	{ .id = "credit-cap",
+	  .title = "credit, VM 0 capped at {cpus*25}% of one CPU (a quarter of the host) beside an "
+		   "uncapped VM, 2 VMs x {cpus} vCPUs of cpu-burn for 2 s (target: VM 0 at 0.25)",
+	  .sources = SRC_CREDIT,
+	  .metrics = m_credit,
+	  .variants = q_credit_cap,
+	  .targets = "0.25",
+	  .reps = 3,
+	  .no_warmup = true,
+	  .reading = &q_credit_reading },
+	{ .id = "placement",
+	  .title = "Placement of one VM's 2 vCPUs sharing a spinlock: compact or scatter "
+		   "(smp-spin; run where the host has more than one core)",
+	  .args = "--guest smp-spin:duration_ms=200 --vcpus 2",
+	  .sources = "acquisitions=acquisitions",
+	  .metrics = m_q_place,
+	  .variants = q_place_variants,
+	  .min_cores = 2,
+	  .reading = &q_place_reading },
+	{ .id = "live-switch",
+	  .title = "Live switch: 2 VMs x {cpus} vCPUs of smp-spin (2x overcommit) started under "
+		   "host, switched host <-> gang every second over QMP (4 phases)",
+	  .kind = "qmp-switch",
+	  .args = "--vm --guest smp-spin:duration_ms=600000 --vcpus {cpus} "
+		  "--vm --guest smp-spin:duration_ms=600000 --vcpus {cpus}",
+	  .sources = "host=$phase.host;gang=$phase.gang",
+	  .metrics = m_q_switch,
+	  .variants = qmp_switch_variants,
+	  .reps = 8,
+	  .no_warmup = true,
+	  .phases = 4,
+	  .phase_ms = 1000,
+	  .reading = &q_switch_reading },
 	{ .id = NULL },
 };
 
 static const struct suite_def suite_quick = {
 	.name = "quick",
-	.description = "threading presets, map/big locks and scheduling strategies on the "
-		       "embedded micro-guests, in about a minute",
-	.reps = 10,
+	.description = "each knob where it is known to matter: locks, where I/O runs, map "
+		       "churn, strategies under overcommit, credit targets, placement, a live "
+		       "switch; sized from the host, about two minutes",
+	.reps = 8,
 	.warmup = 1,
 	.groups = quick_groups,
 };
@@ -486,15 +778,6 @@ static const struct metric_def m_barrier[] = {
 	{ NULL, NULL, NULL, false },
 };
 
-/* Credit: shares of the host (VM CPU time / (wall x host CPUs)) against weights and a cap. */
-static const struct metric_def m_credit[] = {
-	{ "vm0_share", "VM 0's share of the host's CPU time", "share", true },
-	{ "vm1_share", "VM 1's share of the host's CPU time", "share", true },
-	{ "share_dev", "largest gap between a VM's share and its target", "share", false },
-	{ NULL, NULL, NULL, false },
-};
-
-#define SRC_CREDIT   "vm0_share=$vm_share.0;vm1_share=$vm_share.1;share_dev=$vm_share_dev"
 #define BURN_10S     "--guest cpu-burn:duration_ms=10000 --vcpus {cpus}"
 #define CREDIT(a, b) "--sched credit --vm " BURN_10S " " a " --vm " BURN_10S " " b
 
@@ -712,11 +995,6 @@ static const struct metric_def m_qmp_switch[] = {
 	{ NULL, NULL, NULL, false },
 };
 
-static const struct variant_def qmp_switch_variants[] = {
-	{ "2x-overcommit", NULL, NULL, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL },
-};
-
 static const struct group_def monitor_groups[] = {
 	{ .id = "rtt",
 	  .title = "QMP round trips over the UNIX socket, one vCPU per host CPU: halting (idle) "
@@ -795,6 +1073,16 @@ const struct suite_def *suite_find(const char *name, const struct suite_def *con
 	return NULL;
 }
 
+const struct reading_def *reading_find(const char *suite, const char *group)
+{
+	const struct suite_def *s = suite_find(suite, NULL, 0);
+
+	for (unsigned i = 0; s && s->groups[i].id; i++)
+		if (!strcmp(s->groups[i].id, group))
+			return s->groups[i].reading;
+	return NULL;
+}
+
 const char *run_kind_name(enum run_kind k)
 {
 	static const char *const names[] = {
@@ -817,7 +1105,9 @@ static int parse_kind(const char *s, enum run_kind *k)
 
 /* ---- expansion ---- */
 
-/* Replace {cpus}, {2cpus}, {4cpus}, {disk}, {tmp} in src. */
+/*
+ * Replace {cpus}, {2cpus}, {4cpus}, {cpus-1} (at least 1), {cpus*N}, {disk}, {tmp} in src.
+ */
 static int substitute(const char *src, char *dst, size_t size, struct expand_ctx *ctx)
 {
 	size_t o = 0;
@@ -839,6 +1129,10 @@ static int substitute(const char *src, char *dst, size_t size, struct expand_ctx
 			snprintf(val, sizeof(val), "%u", 2 * ctx->cpus);
 		else if (!strncmp(p, "{4cpus}", 7))
 			snprintf(val, sizeof(val), "%u", 4 * ctx->cpus);
+		else if (!strncmp(p, "{cpus-1}", 8))
+			snprintf(val, sizeof(val), "%u", ctx->cpus > 1 ? ctx->cpus - 1 : 1);
+		else if (!strncmp(p, "{cpus*", 6) && p[6] >= '0' && p[6] <= '9')
+			snprintf(val, sizeof(val), "%lu", ctx->cpus * strtoul(p + 6, NULL, 10));
 		else if (!strncmp(p, "{disk}", 6)) {
 			snprintf(val, sizeof(val), "%s", ctx->disk ? ctx->disk : "");
 			ctx->need_disk = true;
@@ -1064,6 +1358,14 @@ static int expand_group(const struct group_def *g, struct expand_ctx *ctx, struc
 		if (substitute(vd ? vd->name : value ? value : "default", name, sizeof(name), ctx))
 			return errbuf_set(err, -EINVAL, "group %s: bad variant name", g->id);
 		snprintf(x->name, sizeof(x->name), "%.*s", (int)sizeof(x->name) - 1, name);
+		if (substitute(g->title ? g->title : g->id, x->title, sizeof(x->title), ctx))
+			return errbuf_set(err, -EINVAL, "group %s: bad title", g->id);
+		if (g->min_cores && ctx->cores && ctx->cores < g->min_cores) {
+			x->status = SERIES_SKIPPED;
+			snprintf(x->note, sizeof(x->note),
+				 "this host has %u core%s; the group needs %u", ctx->cores,
+				 ctx->cores == 1 ? "" : "s", g->min_cores);
+		}
 		kind = vd && vd->kind ? vd->kind : g->kind ? g->kind : "micro";
 		vmm = vd && vd->vmm ? vd->vmm : g->vmm ? g->vmm : "strand";
 		sources = vd && vd->sources ? vd->sources : g->sources;
@@ -1212,6 +1514,12 @@ static int parse_group(json_object *go, struct group_def *g, json_object *pool, 
 		g->reps = (unsigned)json_object_get_int(arr);
 	if (json_object_object_get_ex(go, "no_warmup", &arr))
 		g->no_warmup = json_object_get_boolean(arr);
+	if (json_object_object_get_ex(go, "phases", &arr))
+		g->phases = (unsigned)json_object_get_int(arr);
+	if (json_object_object_get_ex(go, "phase_ms", &arr))
+		g->phase_ms = (unsigned)json_object_get_int(arr);
+	if (json_object_object_get_ex(go, "min_cores", &arr))
+		g->min_cores = (unsigned)json_object_get_int(arr);
 	if (!json_object_object_get_ex(go, "metrics", &arr) ||
 	    !json_object_is_type(arr, json_type_array) || !json_object_array_length(arr))
 		return errbuf_set(err, -EINVAL, "scenario group %s: \"metrics\" must be a list",

@@ -86,6 +86,25 @@ struct variant_def {
 	const char *sources; /* NULL: the group's */
 };
 
+/*
+ * How a group's tables are read in words (table.c): which variant won and why, or why there
+ * is no difference on this host. Texts are full clauses without a final full stop.
+ */
+struct reading_why {
+	const char *variant; /* a variant name (or, with pair, a metric name) */
+	const char *why;     /* the mechanism that makes it win */
+};
+
+struct reading_def {
+	const struct reading_why *wins; /* ends with a NULL variant */
+	const char *same;		/* no difference, any host */
+	const char *same_pvm;		/* no difference, on a PVM host */
+	const char *same_flat;		/* no difference, one package without SMT */
+	const char *targets;		/* share metrics: why the shares meet their targets */
+	const char *pair;		/* one variant: compare this metric with pair_of */
+	const char *pair_of;
+};
+
 struct group_def {
 	const char *id;
 	const char *title;
@@ -103,6 +122,9 @@ struct group_def {
 					       qmp-rtt: samples per command (2000); qmp-poll: Hz */
 	unsigned reps;			    /* measured runs (0: the suite's; --reps wins) */
 	bool no_warmup;			    /* long runs: no warm-up (--warmup wins) */
+	unsigned phases, phase_ms;	    /* qmp-switch: phases and their length (0: 8, 3000) */
+	unsigned min_cores;		    /* skipped on hosts with fewer cores */
+	const struct reading_def *reading;  /* NULL: the generic reading */
 };
 
 struct ratio_def {
@@ -131,6 +153,7 @@ struct msource {
 struct variant {
 	const struct group_def *g;
 	char group[64], name[128];
+	char title[256]; /* the group's title with {cpus} etc. substituted */
 	enum run_kind kind;
 	enum vmm_kind vmm;
 	bool is_strand; /* runs the strand under test: crossed by --matrix, A/B-able */
@@ -154,6 +177,7 @@ struct variant {
 
 struct expand_ctx {
 	unsigned cpus;
+	unsigned cores;	    /* host cores (0: unknown, no group is skipped) */
 	const char *matrix; /* from --matrix, joined with ';' (NULL: none) */
 	const char *disk;   /* path substituted for {disk} */
 	const char *tmp;    /* {tmp} */
@@ -184,5 +208,8 @@ int suite_custom(const char *args, const char *const *metrics, size_t nmetrics,
 		 struct suite_def **out, struct errbuf *err);
 
 const char *run_kind_name(enum run_kind k);
+
+/* The reading of a built-in suite's group (NULL: none). */
+const struct reading_def *reading_find(const char *suite, const char *group);
 
 #endif

@@ -11,6 +11,7 @@ packages=(
   cpio xz-utils zstd kmod e2fsprogs fio socat
   libxml2-dev libxml2-utils libvirt0
   libtirpc-dev libvirt-clients python3-libvirt openssh-server openssh-client netcat-openbsd
+  chromium
 )
 
 missing=()

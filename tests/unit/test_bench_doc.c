@@ -2,7 +2,7 @@
  * test_bench_doc.c - the benchmark JSON document (bench/doc.c): a round trip through a file
  * keeps every field, the schema checks reject malformed documents, and `strand bench
  * compare` exits 0 without a regression, 1 with one and 2 on bad input (in-process and
- * through the strand binary).
+ * through the strand binary), and the tables end with a reading in words.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -12,6 +12,8 @@
 
 #include "bench/compare.h"
 #include "bench/doc.h"
+#include "bench/suites.h"
+#include "bench/table.h"
 #include "tests/support.h"
 
 /* A document with one suite, two variants of one metric, raw samples and a ratio. */
@@ -241,4 +243,56 @@ Test(bench_doc, trace_round_trip_and_pair_view)
 	cr_expect_eq(back->suites[0].nseries, 0);
 	doc_free(back);
 	doc_free(d);
+}
+
+/* A quick-suite table of two strategies with these per-run values. */
+static char *quick_table(const double *a, const double *b, const char *kvm_kind)
+{
+	struct doc *d = doc_new();
+	struct suite_result *s = doc_add_suite(d, "quick", "the main job");
+	json_object *host = json_object_new_object(), *kvm = json_object_new_object();
+	struct bstats_params p;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	json_object_object_add(kvm, "kind", json_object_new_string(kvm_kind));
+	json_object_object_add(host, "kvm", kvm);
+	json_object_object_add(d->meta, "host", host);
+	for (unsigned v = 0; v < 2; v++) {
+		struct series *x = suite_add_series(s, "spin", "Strategies", v ? "gang" : "host",
+						    "acquisitions", "acquisitions", "1/s", true);
+
+		for (unsigned i = 0; i < 8; i++)
+			dvec_push(&x->samples, v ? b[i] : a[i]);
+	}
+	doc_finish(d);
+	bstats_params_default(&p);
+	f = open_memstream(&buf, &len);
+	cr_assert(f);
+	table_suite(f, &d->suites[0], &p, TABLE_TEXT, host);
+	fclose(f);
+	doc_free(d);
+	return buf;
+}
+
+/* The line under a table reads it: the winner, by how much and why; or why nothing differs. */
+Test(bench_doc, table_readings)
+{
+	static const double host[8] = { 100, 110, 105, 95, 102, 98, 101, 99 };
+	static const double gang[8] = { 240, 250, 245, 235, 242, 238, 241, 239 };
+	static const double same[8] = { 101, 109, 104, 96, 103, 97, 100, 98 };
+	char *t = quick_table(host, gang, "vmx");
+
+	cr_expect(strstr(t, "=> gang wins by 2.4x over host (p <= "), "%s", t);
+	cr_expect(strstr(t, "a preempted lock holder never makes its sibling spin"), "%s", t);
+	free(t);
+	t = quick_table(host, same, "vmx");
+	cr_expect(strstr(t, "=> no difference here: the host had CPUs to spare"), "%s", t);
+	free(t);
+	/* The reason is the host's: the big-lock group has its own for PVM hosts. */
+	cr_assert(reading_find("quick", "big-lock"));
+	cr_expect(strstr(reading_find("quick", "big-lock")->same_pvm, "PVM"));
+	cr_expect(reading_find("quick", "no-such-group") == NULL);
+	cr_expect(reading_find("threading", "churn") == NULL);
 }
