@@ -1110,6 +1110,21 @@ static void load_defs(struct dm *m)
 		struct dm_err err;
 		struct dm_dom *same;
 
+		{
+			/* A NAME.xml.tmp.PID left by a strandd killed mid-write: its rename
+			 * never happened, so the definition is the old one; the temp goes. */
+			const char *t = strstr(de->d_name, ".xml.tmp.");
+			char proc[64];
+
+			if (t) {
+				snprintf(proc, sizeof(proc), "/proc/%s", t + 9);
+				if (access(proc, F_OK) != 0) {
+					snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+					unlink(path);
+				}
+				continue;
+			}
+		}
 		if (n < 5 || strcmp(de->d_name + n - 4, ".xml"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
