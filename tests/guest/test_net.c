@@ -202,3 +202,94 @@ Test(net, stats_count_frames)
 	test_run_free(&r);
 	echo_stop();
 }
+
+Test(net, pair_rr_vm_to_vm)
+{
+	static const char *presets[] = { "strand", "qemu-classic", "inline" };
+
+	SKIP_WITHOUT_KVM();
+	for (unsigned i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		struct run_result r;
+		char *argv[] = { "run",
+				 "--timeout",
+				 "90s",
+				 "--stats",
+				 "--vm",
+				 "--name",
+				 "a",
+				 "--threading",
+				 (char *)presets[i],
+				 "--guest",
+				 "net-rr:count=50,ip=10.0.0.1,peer=10.0.0.2",
+				 "--net",
+				 "pair=p0",
+				 "--vm",
+				 "--name",
+				 "b",
+				 "--threading",
+				 (char *)presets[i],
+				 "--guest",
+				 "net-rr:role=echo,ip=10.0.0.2",
+				 "--net",
+				 "pair=p0",
+				 NULL };
+
+		expect_run(presets[i], 0, "net-rr: 50 round trips of 64 bytes", argv, &r);
+		cr_expect_geq(stat_of(r.out, "a", 0, "tx_packets"), 50);
+		cr_expect_geq(stat_of(r.out, "b", 0, "rx_packets"), 50);
+		cr_expect_eq(stat_of(r.out, "a", 0, "needs_reset"), 0);
+		test_run_free(&r);
+	}
+}
+
+Test(net, pair_ends_must_match)
+{
+	char *argv[] = { "run",	 "--vm",    "--guest", "net-rr", "--net",	    "pair=p",
+			 "--vm", "--guest", "net-rr",  "--net",	 "pair=p,queues=2", NULL };
+	char *three[] = { "run",    "--vm", "--net", "pair=p", "--vm", "--net",
+			  "pair=p", "--vm", "--net", "pair=p", NULL };
+
+	SKIP_WITHOUT_KVM();
+	expect_run("queues differ", 2, "queues=1 and queues=2", argv, NULL);
+	expect_run("three ends", 2, "3 ends", three, NULL);
+}
+
+Test(net, multiqueue_tap_and_pair)
+{
+	char *tap[] = { "run",
+			"--timeout",
+			"60s",
+			"--vcpus",
+			"2",
+			"--guest",
+			"net-rr:count=50,queues=2",
+			"--net",
+			"tap=stap1,queues=2",
+			NULL };
+	char *pair[] = { "run",
+			 "--timeout",
+			 "90s",
+			 "--vm",
+			 "--vcpus",
+			 "2",
+			 "--guest",
+			 "net-rr:count=50,queues=2,ip=10.0.0.1,peer=10.0.0.2",
+			 "--net",
+			 "pair=mq,queues=2",
+			 "--vm",
+			 "--vcpus",
+			 "2",
+			 "--guest",
+			 "net-rr:role=echo,queues=2,ip=10.0.0.2",
+			 "--net",
+			 "pair=mq,queues=2",
+			 NULL };
+	struct run_result r;
+
+	netns_enter();
+	tap_with_echo("stap1", true);
+	expect_run("tap queues=2", 0, "net-rr: 100 round trips", tap, NULL);
+	echo_stop();
+	expect_run("pair queues=2", 0, "net-rr: 100 round trips", pair, &r);
+	test_run_free(&r);
+}
