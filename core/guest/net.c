@@ -121,8 +121,8 @@ void sg_net_tx_reap(struct sg_net *n, unsigned q)
 		p->tx_free[p->n_tx_free++] = (uint16_t)tok;
 }
 
-int sg_net_send_hdr(struct sg_net *n, unsigned q, const struct sg_net_hdr *h, const void *frame,
-		    uint32_t len)
+static int send_hdr(struct sg_net *n, unsigned q, const struct sg_net_hdr *h, const void *frame,
+		    uint32_t len, bool kick)
 {
 	struct sg_net_qp *p = &n->qp[q];
 	struct sg_buf b;
@@ -143,9 +143,28 @@ int sg_net_send_hdr(struct sg_net *n, unsigned q, const struct sg_net_hdr *h, co
 		p->tx_free[p->n_tx_free++] = slot;
 		return -1;
 	}
-	sg_vq_kick(&p->tx);
+	if (kick)
+		sg_vq_kick(&p->tx);
 	n->tx_frames++;
 	return 0;
+}
+
+int sg_net_send_hdr(struct sg_net *n, unsigned q, const struct sg_net_hdr *h, const void *frame,
+		    uint32_t len)
+{
+	return send_hdr(n, q, h, frame, len, true);
+}
+
+int sg_net_queue(struct sg_net *n, unsigned q, const void *frame, uint32_t len)
+{
+	static const struct sg_net_hdr zero;
+
+	return send_hdr(n, q, &zero, frame, len, false);
+}
+
+void sg_net_kick(struct sg_net *n, unsigned q)
+{
+	sg_vq_kick(&n->qp[q].tx);
 }
 
 int sg_net_send(struct sg_net *n, unsigned q, const void *frame, uint32_t len)

@@ -75,6 +75,9 @@ int sg_net_send(struct sg_net *n, unsigned q, const void *frame, uint32_t len);
 /* Send with a given header (hostile tests). */
 int sg_net_send_hdr(struct sg_net *n, unsigned q, const struct sg_net_hdr *h, const void *frame,
 		    uint32_t len);
+/* Queue a frame without notifying the device; sg_net_kick notifies (batches). */
+int sg_net_queue(struct sg_net *n, unsigned q, const void *frame, uint32_t len);
+void sg_net_kick(struct sg_net *n, unsigned q);
 /* Reclaim transmitted slots of pair q. */
 void sg_net_tx_reap(struct sg_net *n, unsigned q);
 /*

@@ -293,3 +293,75 @@ Test(net, multiqueue_tap_and_pair)
 	expect_run("pair queues=2", 0, "net-rr: 100 round trips", pair, &r);
 	test_run_free(&r);
 }
+
+Test(net, hostile_every_case)
+{
+	static const char *presets[] = { "strand", "inline", "qemu-classic" };
+
+	netns_enter();
+	tap_with_echo("stap0", false);
+	for (unsigned i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		struct run_result r;
+		char *argv[] = { "run",		"--timeout",	    "90s",     "--stats",
+				 "--threading", (char *)presets[i], "--guest", "net-hostile",
+				 "--net",	"tap=stap0",	    NULL };
+
+		expect_run(presets[i], 0, "net-hostile: 12 cases passed", argv, &r);
+		cr_expect_eq(stat_of(r.out, "vm0", 0, "tx_oversize"), 1);
+		cr_expect_geq(stat_of(r.out, "vm0", 0, "tx_bad_hdr"), 6);
+		cr_expect_eq(stat_of(r.out, "vm0", 0, "rx_bad_chain"), 2);
+		cr_expect_geq(stat_of(r.out, "vm0", 0, "needs_reset"), 8);
+		test_run_free(&r);
+	}
+	echo_stop();
+}
+
+/* The tap goes away under a running guest: link down, frames dropped and counted, no crash. */
+Test(net, tap_deleted_while_running)
+{
+	struct test_bg bg;
+	char *argv[] = { "run",	    "--timeout", "60s",
+			 "--stats", "--guest",	 "net-stream:count=3000000,burst=64",
+			 "--net",   "tap=stap0", NULL };
+	char *log;
+	int st;
+
+	netns_enter();
+	tap_with_echo("stap0", false);
+	cr_assert_eq(test_bg_start(&bg, argv), 0);
+	usleep(1500 * 1000);
+	sh("ip link del stap0");
+	st = test_bg_wait(&bg, 90);
+	log = test_bg_log(&bg);
+	cr_expect_eq(st, 0, "status %d\n%s", st, log);
+	cr_expect(strstr(log, "is gone"), "no link-down message\n%s", log);
+	cr_expect_eq(stat_of(log, "vm0", 0, "link_down"), 1);
+	cr_expect_gt(stat_of(log, "vm0", 0, "tx_dropped"), 0);
+	free(log);
+	echo_stop();
+}
+
+Test(net, stream_over_pair)
+{
+	char *argv[] = { "run",
+			 "--timeout",
+			 "90s",
+			 "--vm",
+			 "--name",
+			 "a",
+			 "--guest",
+			 "net-stream:count=5000,ip=10.0.0.1,peer=10.0.0.2",
+			 "--net",
+			 "pair=s",
+			 "--vm",
+			 "--name",
+			 "b",
+			 "--guest",
+			 "net-stream:role=sink,ip=10.0.0.2",
+			 "--net",
+			 "pair=s",
+			 NULL };
+
+	SKIP_WITHOUT_KVM();
+	expect_run("stream", 0, "packets_per_s", argv, NULL);
+}
