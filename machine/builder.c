@@ -3,6 +3,7 @@
  * order of construction; destruction runs it backwards.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -1101,6 +1102,18 @@ int machine_start(struct machine *m, const struct thread_placement *const *vcpu_
 			log_error("cannot start iothread %s: %s", m->iothreads[i].opts.name,
 				  strerror(-ret));
 			return ret;
+		}
+	}
+	/* vhost-net's kernel workers are our threads too: placed as the first iothread. */
+	for (unsigned i = 0; i < m->nnets_up; i++) {
+		const struct thread_placement *pl = io_pl && m->niothreads ? io_pl[0] : NULL;
+		int tids[VNET_MAX_PAIRS];
+		unsigned k = vnet_vhost_workers(&m->nets[i], tids, VNET_MAX_PAIRS);
+
+		for (unsigned w = 0; w < k && pl && pl->has_cpus; w++) {
+			if (sched_setaffinity(tids[w], sizeof(pl->cpus), &pl->cpus))
+				log_warn("vhost worker %d: cannot place it: %s", tids[w],
+					 strerror(errno));
 		}
 	}
 	ret = vm_start(m->vm, vcpu_pl);

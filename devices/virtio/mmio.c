@@ -81,6 +81,11 @@ static void raise_irq(struct virtio_dev *d, uint32_t why)
 	}
 }
 
+void virtio_dev_raise_used(struct virtio_dev *d)
+{
+	raise_irq(d, VIRTIO_INT_USED);
+}
+
 void virtio_queue_notify_guest(struct virtio_queue *q, const struct memmap_table *t)
 {
 	if (vq_should_notify(&q->vq, t))

@@ -140,6 +140,8 @@ void virtio_dev_destroy(struct virtio_dev *d);
 
 /* Raise the used-buffer interrupt if the driver wants one for queue q. Queue lock held. */
 void virtio_queue_notify_guest(struct virtio_queue *q, const struct memmap_table *t);
+/* A used-buffer interrupt decided elsewhere (vhost's call eventfd). Any thread. */
+void virtio_dev_raise_used(struct virtio_dev *d);
 /* The device changed its config space (link status): new generation, config interrupt. */
 void virtio_dev_config_changed(struct virtio_dev *d);
 /* Queue q is malformed: DEVICE_NEEDS_RESET, counted, config interrupt. Any lock held. */

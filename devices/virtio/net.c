@@ -2,7 +2,9 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <linux/if_tun.h>
+#include <linux/vhost.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -827,6 +829,206 @@ static void ctrl_locked(struct vnet *n, struct virtio_queue *q, const struct mem
 		virtio_queue_notify_guest(q, t);
 }
 
+/* --- vhost-net ------------------------------------------------------------------------- */
+
+/*
+ * With vhost=on the kernel moves frames between the tap and the rings: strand keeps the
+ * transport, the config space and the control queue, and hands each queue pair's two rings to
+ * its /dev/vhost-net (one per pair) at DRIVER_OK. Kicks are KVM ioeventfds that only vhost
+ * reads; vhost's call eventfds are watched by strand, which sets the interrupt status the
+ * virtio-mmio driver reads and raises the interrupt (virtio-mmio has one line per device).
+ */
+static void on_vhost_call(void *opaque, uint32_t events)
+{
+	struct vnet_qp *qp = opaque;
+	uint64_t v;
+	bool any = false;
+
+	(void)events;
+	for (unsigned r = 0; r < 2; r++)
+		any |= qp->vhost_call[r] >= 0 && read(qp->vhost_call[r], &v, sizeof(v)) > 0;
+	if (any)
+		virtio_dev_raise_used(&qp->n->dev);
+}
+
+static int vhost_mem_table(struct vnet *n, int fd)
+{
+	const struct memmap_table *t = memmap_read_begin(&n->dev.vm->mem);
+	struct vhost_memory *m = calloc(1, sizeof(*m) + t->n * sizeof(m->regions[0]));
+	int ret = 0;
+
+	if (!m) {
+		memmap_read_end(&n->dev.vm->mem);
+		return -ENOMEM;
+	}
+	m->nregions = t->n;
+	for (unsigned i = 0; i < t->n; i++)
+		m->regions[i] = (struct vhost_memory_region){
+			.guest_phys_addr = t->r[i]->gpa,
+			.memory_size = t->r[i]->size,
+			.userspace_addr = (uintptr_t)t->r[i]->hva,
+		};
+	memmap_read_end(&n->dev.vm->mem);
+	if (ioctl(fd, VHOST_SET_MEM_TABLE, m) < 0)
+		ret = -errno;
+	free(m);
+	return ret;
+}
+
+static int vhost_ring(struct vnet *n, struct vnet_qp *qp, unsigned r)
+{
+	struct vq *vq = &n->dev.queues[2 * qp->index + r].vq;
+	const struct memmap_table *t = memmap_read_begin(&n->dev.vm->mem);
+	void *desc = memmap_hva_rcu(t, vq->desc_gpa, 16ULL * vq->num, MEMMAP_READ);
+	void *avail = memmap_hva_rcu(t, vq->avail_gpa, 6 + 2ULL * vq->num, MEMMAP_READ);
+	void *used = memmap_hva_rcu(t, vq->used_gpa, 6 + 8ULL * vq->num, MEMMAP_WRITE);
+	struct vhost_vring_state num = { r, vq->num }, base = { r, vq->last_avail };
+	struct vhost_vring_addr addr = { .index = r,
+					 .desc_user_addr = (uintptr_t)desc,
+					 .avail_user_addr = (uintptr_t)avail,
+					 .used_user_addr = (uintptr_t)used };
+	struct vhost_vring_file kick = { r, qp->vhost_kick[r] }, call = { r, qp->vhost_call[r] };
+	struct vhost_vring_file be = { r, qp->tap_fd };
+
+	memmap_read_end(&n->dev.vm->mem);
+	if (!vq->ready || !desc || !avail || !used)
+		return -EINVAL;
+	if (ioctl(qp->vhost_fd, VHOST_SET_VRING_NUM, &num) < 0 ||
+	    ioctl(qp->vhost_fd, VHOST_SET_VRING_BASE, &base) < 0 ||
+	    ioctl(qp->vhost_fd, VHOST_SET_VRING_ADDR, &addr) < 0 ||
+	    ioctl(qp->vhost_fd, VHOST_SET_VRING_KICK, &kick) < 0 ||
+	    ioctl(qp->vhost_fd, VHOST_SET_VRING_CALL, &call) < 0 ||
+	    ioctl(qp->vhost_fd, VHOST_NET_SET_BACKEND, &be) < 0)
+		return -errno;
+	return 0;
+}
+
+/* DRIVER_OK: hand the rings to vhost. Device lock held. */
+static void vhost_start(struct vnet *n)
+{
+	uint64_t f = __atomic_load_n(&n->dev.guest_features, __ATOMIC_RELAXED) & n->vhost_features;
+
+	for (unsigned i = 0; i < n->nqp; i++) {
+		struct vnet_qp *qp = &n->qp[i];
+		int ret = 0;
+
+		if (ioctl(qp->vhost_fd, VHOST_SET_FEATURES, &f) < 0)
+			ret = -errno;
+		if (!ret)
+			ret = vhost_mem_table(n, qp->vhost_fd);
+		for (unsigned r = 0; r < 2 && !ret; r++)
+			ret = vhost_ring(n, qp, r);
+		if (ret) {
+			/* Rings vhost cannot take (not ready, outside RAM): as a malformed queue. */
+			log_guest("%s: vhost-net refused queue pair %u: %s", n->dev.name, i,
+				  strerror(-ret));
+			virtio_dev_needs_reset(&n->dev, &n->dev.queues[2 * i]);
+			continue;
+		}
+		qp->vhost_running = true;
+	}
+}
+
+/* Reset: take the rings back (vhost stops touching guest memory). Device lock held. */
+static void vhost_stop(struct vnet *n)
+{
+	for (unsigned i = 0; i < n->nqp; i++) {
+		struct vnet_qp *qp = &n->qp[i];
+
+		if (!qp->vhost_running)
+			continue;
+		for (unsigned r = 0; r < 2; r++) {
+			struct vhost_vring_file be = { r, -1 };
+			struct vhost_vring_state st = { r, 0 };
+
+			if (ioctl(qp->vhost_fd, VHOST_NET_SET_BACKEND, &be) < 0 ||
+			    ioctl(qp->vhost_fd, VHOST_GET_VRING_BASE, &st) < 0)
+				log_debug("%s: vhost ring %u: %s", n->dev.name, r, strerror(errno));
+		}
+		qp->vhost_running = false;
+	}
+}
+
+/* vhost=on: one /dev/vhost-net per queue pair, owned by this process. Before any VM. */
+static int vhost_open(struct vnet *n, struct errbuf *err)
+{
+	for (unsigned i = 0; i < n->nqp; i++) {
+		struct vnet_qp *qp = &n->qp[i];
+		uint64_t f = 0;
+
+		qp->vhost_fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+		if (qp->vhost_fd < 0)
+			return errbuf_set(err, -EINVAL,
+					  "--net tap=%s,vhost=on: /dev/vhost-net: %s "
+					  "(modprobe vhost_net); vhost=off uses strand's own data "
+					  "path",
+					  n->opts.name, strerror(errno));
+		if (ioctl(qp->vhost_fd, VHOST_SET_OWNER) < 0 ||
+		    ioctl(qp->vhost_fd, VHOST_GET_FEATURES, &f) < 0)
+			return errbuf_set(err, -EINVAL, "--net tap=%s,vhost=on: %s", n->opts.name,
+					  strerror(errno));
+		n->vhost_features = i ? (n->vhost_features & f) : f;
+	}
+	return 0;
+}
+
+/* vhost=on: the kick ioeventfds (read by vhost only) and call eventfds (watched by us). */
+static int vhost_init_fds(struct vnet *n, struct vm *vm)
+{
+	for (unsigned i = 0; i < n->nqp; i++) {
+		struct vnet_qp *qp = &n->qp[i];
+
+		for (unsigned r = 0; r < 2; r++) {
+			int ret;
+
+			qp->vhost_kick[r] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			qp->vhost_call[r] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (qp->vhost_kick[r] < 0 || qp->vhost_call[r] < 0)
+				return -errno;
+			ret = vm_ioeventfd(vm, qp->vhost_kick[r],
+					   n->dev.base + 0x50 /* QueueNotify */, 4, true, true,
+					   2 * i + r, true);
+			if (ret)
+				return ret;
+			ret = ioloop_add_fd(n->vhost_loop, qp->vhost_call[r], EPOLLIN,
+					    on_vhost_call, qp, &qp->vhost_call_handler[r]);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+unsigned vnet_vhost_workers(const struct vnet *n, int *tids, unsigned max)
+{
+	char comm[32], path[64];
+	unsigned k = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (!n->opts.vhost || !(d = opendir("/proc/self/task")))
+		return 0;
+	while (k < max && (e = readdir(d))) {
+		int fd;
+		ssize_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.16s/comm", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		comm[len > 0 ? len : 0] = '\0';
+		/* vhost-net's workers run as tasks of the owner, named vhost-<pid> (Linux 6.4+). */
+		if (!strncmp(comm, "vhost-", 6))
+			tids[k++] = atoi(e->d_name);
+	}
+	closedir(d);
+	return k;
+}
+
 /* --- device ops ------------------------------------------------------------------------- */
 
 static void vnet_notify(struct virtio_dev *d, unsigned qi)
@@ -900,6 +1102,8 @@ static void vnet_activate(struct virtio_dev *d)
 
 	set_tap_offload(n, &n->negotiated);
 	set_active_pairs(n, 1); /* until the driver asks for more (MQ_VQ_PAIRS_SET) */
+	if (n->opts.vhost)
+		vhost_start(n);
 }
 
 static void vnet_reset(struct virtio_dev *d)
@@ -907,6 +1111,8 @@ static void vnet_reset(struct virtio_dev *d)
 	struct vnet *n = d->priv;
 	static const struct vnet_offloads none;
 
+	if (n->opts.vhost)
+		vhost_stop(n);
 	for (unsigned i = 0; i < n->nqp; i++) {
 		struct virtio_queue *q = &d->queues[2 * i];
 
@@ -918,7 +1124,7 @@ static void vnet_reset(struct virtio_dev *d)
 		}
 		virtio_queue_unlock(q);
 	}
-	n->negotiated = none;
+	/* n->negotiated stays: nothing transmits until the next FEATURES_OK replaces it. */
 	set_tap_offload(n, &none);
 }
 
@@ -1029,12 +1235,14 @@ int vnet_open(struct vnet *n, const struct vnet_opts *o, struct errbuf *err)
 	memset(n, 0, sizeof(*n));
 	n->opts = *o;
 	n->nqp = o->queues;
-	n->vhost_fd = -1;
 	for (unsigned i = 0; i < VNET_MAX_PAIRS; i++) {
 		n->qp[i].n = n;
 		n->qp[i].index = i;
 		n->qp[i].tap_fd = -1;
 		n->qp[i].wire_fd = -1;
+		n->qp[i].vhost_fd = -1;
+		for (unsigned r = 0; r < 2; r++)
+			n->qp[i].vhost_kick[r] = n->qp[i].vhost_call[r] = -1;
 	}
 	if (!o->mac_given) {
 		unsigned k = __atomic_fetch_add(&mac_counter, 1, __ATOMIC_RELAXED);
@@ -1049,16 +1257,13 @@ int vnet_open(struct vnet *n, const struct vnet_opts *o, struct errbuf *err)
 				  "accessible (%s; modprobe vhost_net); vhost=off uses strand's "
 				  "own data path",
 				  o->name, strerror(errno));
-	if (o->vhost)
-		return errbuf_set(err, -EINVAL,
-				  "--net tap=%s,vhost=on: the vhost-net data path is not "
-				  "implemented in this build; use vhost=off",
-				  o->name);
 	if (o->backend == VNET_TAP) {
 		ret = open_tap(n, err);
 		if (ret)
 			return ret;
 	}
+	if (o->vhost)
+		return vhost_open(n, err);
 	return 0;
 }
 
@@ -1069,9 +1274,25 @@ static void close_fds(struct vnet *n)
 			close(n->qp[i].tap_fd);
 		n->qp[i].tap_fd = -1;
 	}
-	if (n->vhost_fd >= 0)
-		close(n->vhost_fd);
-	n->vhost_fd = -1;
+	for (unsigned i = 0; i < VNET_MAX_PAIRS; i++) {
+		struct vnet_qp *qp = &n->qp[i];
+
+		if (qp->vhost_fd >= 0)
+			close(qp->vhost_fd);
+		qp->vhost_fd = -1;
+		for (unsigned r = 0; r < 2; r++) {
+			if (qp->vhost_kick[r] >= 0) {
+				if (n->dev.vm &&
+				    vm_ioeventfd(n->dev.vm, qp->vhost_kick[r], n->dev.base + 0x50,
+						 4, true, true, 2 * i + r, false))
+					log_debug("%s: vhost ioeventfd not assigned", n->dev.name);
+				close(qp->vhost_kick[r]);
+			}
+			if (qp->vhost_call[r] >= 0)
+				close(qp->vhost_call[r]);
+			qp->vhost_kick[r] = qp->vhost_call[r] = -1;
+		}
+	}
 }
 
 int vnet_init(struct vnet *n, struct vm *vm, uint64_t base, uint32_t gsi, pthread_mutex_t *big_lock,
@@ -1099,12 +1320,30 @@ int vnet_init(struct vnet *n, struct vm *vm, uint64_t base, uint32_t gsi, pthrea
 	f |= n->host.tso6 ? (1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) :
 			    0;
 	f |= n->host.ufo ? (1ULL << VIRTIO_NET_F_HOST_UFO) | (1ULL << VIRTIO_NET_F_GUEST_UFO) : 0;
+	if (n->opts.vhost) {
+		static struct ioloop *none[2 * VNET_MAX_PAIRS + 1];
+
+		/* The rings' kicks go to vhost (our ioeventfds); only the control queue is ours. */
+		if (!(n->vhost_features & (1ULL << VIRTIO_NET_F_MRG_RXBUF)))
+			f &= ~(1ULL << VIRTIO_NET_F_MRG_RXBUF);
+		none[2 * n->nqp] = queue_loops ? queue_loops[2 * n->nqp] : NULL;
+		c.queue_loops = none;
+		n->vhost_loop = main_loop;
+	}
 	c.features = f;
 	ret = virtio_dev_init(&n->dev, vm, &vnet_ops, &c, n);
 	if (ret)
 		return errbuf_set(err, ret, "virtio-net: %s", strerror(-ret));
 	__atomic_store_n(&n->link_status, VIRTIO_NET_S_LINK_UP, __ATOMIC_RELEASE);
 	n->active_pairs = 1;
+	if (n->opts.vhost) {
+		ret = vm ? vhost_init_fds(n, vm) : 0;
+		if (ret)
+			return errbuf_set(err, ret, "--net tap=%s,vhost=on: %s", n->opts.name,
+					  strerror(-ret));
+		set_active_pairs(n, 1);
+		return 0; /* vhost reads the tap: nothing to watch */
+	}
 	if (n->opts.backend == VNET_PAIR) {
 		ret = pair_join(n);
 		if (ret)
@@ -1135,6 +1374,15 @@ int vnet_init(struct vnet *n, struct vm *vm, uint64_t base, uint32_t gsi, pthrea
 
 void vnet_destroy(struct vnet *n)
 {
+	for (unsigned i = 0; i < n->nqp; i++) {
+		for (unsigned r = 0; r < 2; r++) {
+			if (n->qp[i].vhost_call_handler[r])
+				ioloop_del_fd(n->vhost_loop, n->qp[i].vhost_call_handler[r]);
+			n->qp[i].vhost_call_handler[r] = NULL;
+		}
+	}
+	if (n->opts.vhost && n->dev.queues)
+		vhost_stop(n);
 	for (unsigned i = 0; i < n->nqp; i++) {
 		if (n->qp[i].rx_handler)
 			ioloop_del_fd(n->qp[i].rx_loop, n->qp[i].rx_handler);

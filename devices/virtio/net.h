@@ -114,9 +114,14 @@ struct vnet_qp {
 	int wire_fd;		/* pair: eventfd signalled when our incoming wire has frames */
 	struct ioloop *rx_loop; /* where the backend's readiness is served; immutable */
 	struct ioloop_fd *rx_handler;
-	bool rx_blocked;  /* [R] backend not watched: no receive buffers */
-	uint8_t *bounce;  /* [R] a received frame (with its header) not yet delivered */
-	uint32_t pending; /* [R] its length, 0 if none */
+	int vhost_fd;	   /* vhost=on: this pair's /dev/vhost-net, else -1; immutable */
+	int vhost_kick[2]; /* vhost: ioeventfds of the receive and transmit queues */
+	int vhost_call[2]; /* vhost: call eventfds, watched on vhost_loop */
+	struct ioloop_fd *vhost_call_handler[2];
+	bool vhost_running; /* [D] rings handed to the kernel */
+	bool rx_blocked;    /* [R] backend not watched: no receive buffers */
+	uint8_t *bounce;    /* [R] a received frame (with its header) not yet delivered */
+	uint32_t pending;   /* [R] its length, 0 if none */
 };
 
 struct vnet {
@@ -131,7 +136,8 @@ struct vnet {
 	bool backend_gone;		 /* atomic */
 	struct vnet_pair *pair;		 /* pair backend; shared with the peer */
 	unsigned pair_end;		 /* 0 or 1; immutable */
-	int vhost_fd;			 /* vhost=on: /dev/vhost-net, else -1 */
+	uint64_t vhost_features;	 /* what vhost-net takes; immutable after open */
+	struct ioloop *vhost_loop;	 /* serves vhost's call eventfds; immutable */
 	struct vnet_stats stats;	 /* relaxed atomics */
 };
 
@@ -149,6 +155,12 @@ int __must_check vnet_init(struct vnet *n, struct vm *vm, uint64_t base, uint32_
 			   pthread_mutex_t *big_lock, struct ioloop *const *queue_loops,
 			   struct ioloop *main_loop, struct errbuf *err);
 void vnet_destroy(struct vnet *n);
+
+/*
+ * vhost=on: the kernel's vhost-net worker threads of this NIC (their thread ids), so that the
+ * builder places them like its own threads. Returns how many were found (at most max).
+ */
+unsigned vnet_vhost_workers(const struct vnet *n, int *tids, unsigned max);
 
 /* The counters (device and virtqueue errors included) as "name=value ..." text. Any thread. */
 void vnet_stats_format(const struct vnet *n, char *buf, size_t size);
