@@ -144,8 +144,10 @@ static unsigned long long stat_of(const char *out, const char *vm, unsigned nic,
 
 Test(net, tap_rr_every_preset)
 {
-	static const char *presets[] = { "strand",	"inline", "qemu-classic",
-					 "firecracker", "qemu",	  "cloud-hypervisor" };
+	static const char *presets[] = {
+		"strand", "inline",	      "qemu-classic",	     "firecracker",
+		"qemu",	  "cloud-hypervisor", "strand,poll_ns=50000"
+	};
 
 	netns_enter();
 	tap_with_echo("stap0", false);
@@ -289,6 +291,23 @@ Test(net, multiqueue_tap_and_pair)
 	netns_enter();
 	tap_with_echo("stap1", true);
 	expect_run("tap queues=2", 0, "net-rr: 100 round trips", tap, NULL);
+	/* One iothread per queue pair, and the inline model, on the same two pairs. */
+	for (unsigned i = 0; i < 2; i++) {
+		char *argv[] = { "run",
+				 "--timeout",
+				 "60s",
+				 "--threading",
+				 i ? "inline" : "cloud-hypervisor",
+				 "--vcpus",
+				 "2",
+				 "--guest",
+				 "net-rr:count=50,queues=2",
+				 "--net",
+				 "tap=stap1,queues=2",
+				 NULL };
+
+		expect_run(argv[4], 0, "net-rr: 100 round trips", argv, NULL);
+	}
 	echo_stop();
 	expect_run("pair queues=2", 0, "net-rr: 100 round trips", pair, &r);
 	test_run_free(&r);
