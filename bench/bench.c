@@ -23,7 +23,7 @@
 #define MAX_METRICS BENCH_MAX_METRICS
 
 static const char *const all_suites[] = { "startup", "exits",	"threading", "sched",
-					  "blk",     "monitor", NULL };
+					  "blk",     "monitor", "net",	     NULL };
 
 void bench_opts_default(struct bench_opts *o)
 {
@@ -169,7 +169,7 @@ void bench_usage(FILE *f)
 		"       strand bench list                        suites, groups and variants\n"
 		"\n"
 		"Suites: quick (each knob where it is known to matter, with readings, ~2 minutes),\n"
-		"startup, exits, threading, sched, blk, monitor, all (every suite but quick).\n"
+		"startup, exits, threading, sched, blk, monitor, net, all (every suite but quick).\n"
 		"\n"
 		"Running:\n"
 		"  -n, --reps N         repetitions per variant (default: per suite)\n"

@@ -4,6 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/flatimg.h"
@@ -36,6 +43,11 @@ void runner_fini(struct runner *r)
 					     "strand.log" };
 	char path[400];
 
+	if (r->echo_pid > 0) {
+		kill(r->echo_pid, SIGKILL);
+		waitpid(r->echo_pid, NULL, 0);
+		r->echo_pid = 0;
+	}
 	if (!r->tmp[0])
 		return;
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
@@ -73,6 +85,51 @@ static int make_disk(struct runner *r)
 	close(fd);
 	r->disk_made = !ret;
 	return ret;
+}
+
+/*
+ * The network the net suite's tap variants use, away from the host's: this process moves to
+ * a network namespace of its own (the strand runs it spawns inherit it), with a multi_queue
+ * tap BENCH_TAP at 10.0.0.1/24 and a UDP echo child on port 7777 (net-rr's responder).
+ */
+static int make_tap(struct runner *r, struct errbuf *err)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7777) };
+	int s;
+
+	if (r->tap_made)
+		return 0;
+	if (unshare(CLONE_NEWNET))
+		return errbuf_set(err, -errno,
+				  "the net suite's tap runs need a network namespace of their own "
+				  "(unshare: %s; run as root)",
+				  strerror(errno));
+	if (system("ip link set lo up && ip tuntap add dev " BENCH_TAP " mode tap multi_queue && "
+		   "ip addr add 10.0.0.1/24 dev " BENCH_TAP " && ip link set " BENCH_TAP " up"))
+		return errbuf_set(err, -EIO, "cannot set up the tap " BENCH_TAP " (ip(8))");
+	inet_pton(AF_INET, "10.0.0.1", &a.sin_addr);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)))
+		return errbuf_set(err, -errno, "UDP echo on 10.0.0.1:7777: %s", strerror(errno));
+	r->echo_pid = fork();
+	if (r->echo_pid < 0)
+		return errbuf_set(err, -errno, "fork: %s", strerror(errno));
+	if (r->echo_pid == 0) {
+		static char buf[65536];
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+
+			if (n > 0)
+				sendto(s, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+		}
+	}
+	close(s);
+	r->tap_made = true;
+	return 0;
 }
 
 /* The variant as a JSON object: kind, vmm, arguments, command line. */
@@ -141,6 +198,8 @@ int runner_prepare(struct runner *r, const struct suite_def *def, struct doc *do
 		return ret;
 	if (ctx.need_disk && (ret = make_disk(r)))
 		return errbuf_set(err, ret, "cannot write %s: %s", r->disk, strerror(-ret));
+	if (ctx.need_tap && (ret = make_tap(r, err)))
+		return ret;
 	sr->def = def;
 	sr->strand = strand;
 	sr->reps = r->o->reps ? r->o->reps : def->reps ? def->reps : 10;

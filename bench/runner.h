@@ -35,6 +35,8 @@ struct runner {
 	char tmp[256]; /* private directory for images and results */
 	char disk[300];
 	bool disk_made;
+	bool tap_made; /* in a network namespace of our own, with an echo on 10.0.0.1 */
+	int echo_pid;
 	struct bstats_rng rng;
 	uint64_t run_index;	/* runs started, for run_order */
 	uint64_t planned, done; /* for the progress line */

@@ -952,6 +952,99 @@ static const struct suite_def suite_blk = {
 	.groups = blk_groups,
 };
 
+/* ---- net: virtio-net round trips and packet rate, tap (in a namespace) and pair ---- */
+
+static const struct metric_def m_rr[] = {
+	{ "rr_p50", "UDP round trip (64 B), median", "ns", false },
+	{ "rr_p99", "UDP round trip (64 B), p99", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct metric_def m_pps[] = {
+	{ "pps", "64 B frames per second", "1/s", true },
+	{ NULL, NULL, NULL, false },
+};
+
+#define NET_RR	    "--guest net-rr:count=300,warmup=30"
+#define NET_TAP	    "--net tap={tap}"
+#define SRC_RR	    "rr_p50=latency.p50;rr_p99=latency.p99"
+#define SRC_RR_PAIR "rr_p50=a.latency.p50;rr_p99=a.latency.p99"
+#define PAIR_RR(t)                                                                            \
+	"--vm --name a --threading " t " " NET_RR ",ip=10.0.0.1,peer=10.0.0.2 --net pair=bp " \
+	"--vm --name b --threading " t " --guest net-rr:role=echo,ip=10.0.0.2 --net pair=bp"
+
+static const struct variant_def net_pair_variants[] = {
+	{ "strand", PAIR_RR("strand"), NULL, NULL, NULL },
+	{ "inline", PAIR_RR("inline"), NULL, NULL, NULL },
+	{ "qemu-classic", PAIR_RR("qemu-classic"), NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def net_poll_variants[] = {
+	{ "poll_ns=0", "--threading strand,poll_ns=0", NULL, NULL, NULL },
+	{ "poll_ns=50000", "--threading strand,poll_ns=50000", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def net_queue_variants[] = {
+	{ "pairs=1", "--vcpus 2 --guest net-rr:count=300,warmup=30,queues=1 --net tap={tap}", NULL,
+	  NULL, NULL },
+	{ "pairs=2",
+	  "--vcpus 2 --guest net-rr:count=300,warmup=30,queues=2 --net tap={tap},queues=2", NULL,
+	  NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct variant_def net_stream_variants[] = {
+	{ "tap", "--guest net-stream:count=20000 --net tap={tap}", NULL, NULL,
+	  "pps=packets_per_s" },
+	{ "pair",
+	  "--vm --name a --guest net-stream:count=20000,ip=10.0.0.1,peer=10.0.0.2 --net pair=bs "
+	  "--vm --name b --guest net-stream:role=sink,ip=10.0.0.2 --net pair=bs",
+	  NULL, NULL, "pps=b.packets_per_s" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct group_def net_groups[] = {
+	{ .id = "tap-presets",
+	  .title = "Threading presets: virtio-net UDP round trips over a tap (net-rr)",
+	  .args = NET_RR " " NET_TAP,
+	  .sources = SRC_RR,
+	  .metrics = m_rr,
+	  .knob = "--threading",
+	  .values = threading_presets },
+	{ .id = "pair-presets",
+	  .title = "Threading presets: VM-to-VM UDP round trips over --net pair (net-rr)",
+	  .sources = SRC_RR_PAIR,
+	  .metrics = m_rr,
+	  .variants = net_pair_variants },
+	{ .id = "polling",
+	  .title = "Iothread polling: virtio-net round trips over a tap (net-rr, strand preset)",
+	  .args = NET_RR " " NET_TAP,
+	  .sources = SRC_RR,
+	  .metrics = m_rr,
+	  .variants = net_poll_variants },
+	{ .id = "queues",
+	  .title = "Queue pairs: round trips from 2 vCPUs on 1 or 2 queue pairs of a tap",
+	  .sources = SRC_RR,
+	  .metrics = m_rr,
+	  .variants = net_queue_variants },
+	{ .id = "stream",
+	  .title = "Packet rate: 64 B UDP frames to a tap and to a pair peer (net-stream)",
+	  .metrics = m_pps,
+	  .variants = net_stream_variants },
+	{ .id = NULL },
+};
+
+static const struct suite_def suite_net = {
+	.name = "net",
+	.description = "virtio-net round-trip latency and packet rate over a tap (in a network "
+		       "namespace of its own) and VM to VM (net-rr, net-stream micro-guests)",
+	.reps = 3,
+	.warmup = 1,
+	.groups = net_groups,
+};
+
 /* ---- monitor: what the QMP monitor costs, and what it does to the guest ---- */
 
 /* 1. round trips of two commands a management daemon polls, idle and busy guests */
@@ -1057,8 +1150,8 @@ static const struct suite_def suite_monitor = {
 };
 
 const struct suite_def *const builtin_suites[] = {
-	&suite_quick, &suite_startup, &suite_exits,   &suite_threading,
-	&suite_sched, &suite_blk,     &suite_monitor, NULL,
+	&suite_quick,	&suite_startup, &suite_exits, &suite_threading, &suite_sched, &suite_blk,
+	&suite_monitor, &suite_net,	NULL,
 };
 
 const struct suite_def *suite_find(const char *name, const struct suite_def *const *extra,
@@ -1106,7 +1199,7 @@ static int parse_kind(const char *s, enum run_kind *k)
 /* ---- expansion ---- */
 
 /*
- * Replace {cpus}, {2cpus}, {4cpus}, {cpus-1} (at least 1), {cpus*N}, {disk}, {tmp} in src.
+ * Replace {cpus}, {2cpus}, {4cpus}, {cpus-1} (at least 1), {cpus*N}, {disk}, {tmp}, {tap} in src.
  */
 static int substitute(const char *src, char *dst, size_t size, struct expand_ctx *ctx)
 {
@@ -1136,6 +1229,9 @@ static int substitute(const char *src, char *dst, size_t size, struct expand_ctx
 		else if (!strncmp(p, "{disk}", 6)) {
 			snprintf(val, sizeof(val), "%s", ctx->disk ? ctx->disk : "");
 			ctx->need_disk = true;
+		} else if (!strncmp(p, "{tap}", 5)) {
+			snprintf(val, sizeof(val), "%s", BENCH_TAP);
+			ctx->need_tap = true;
 		} else if (!strncmp(p, "{tmp}", 5))
 			snprintf(val, sizeof(val), "%s", ctx->tmp ? ctx->tmp : "/tmp");
 		else

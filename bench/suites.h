@@ -175,6 +175,9 @@ struct variant {
 	bool reported;
 };
 
+/* The tap {tap} stands for: in a network namespace of the bench's own, at 10.0.0.1/24. */
+#define BENCH_TAP "sbench0"
+
 struct expand_ctx {
 	unsigned cpus;
 	unsigned cores;	    /* host cores (0: unknown, no group is skipped) */
@@ -184,6 +187,7 @@ struct expand_ctx {
 	bool peer_qemu;	    /* include QEMU variants */
 	bool strand_only;   /* only variants that run the strand under test (ab) */
 	bool need_disk;	    /* out: a variant uses {disk} */
+	bool need_tap;	    /* out: a variant uses {tap} (a namespace with a tap and an echo) */
 };
 
 extern const struct suite_def *const builtin_suites[];

@@ -3,6 +3,7 @@
  * order of construction; destruction runs it backwards.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -534,9 +535,11 @@ static int create_iothreads(struct machine *m, struct errbuf *err)
 	} else if (t->iomap == IOMAP_QUEUE) {
 		for (unsigned i = 0; i < m->ndisks_open; i++)
 			want += m->disks[i].opts.queues;
+		for (unsigned i = 0; i < m->nnets_open; i++)
+			want += m->nets[i].nqp; /* one per queue pair */
 		want += m->cfg.rng + (m->vcon_open ? 1 : 0);
 	} else {
-		want = m->ndisks_open + m->cfg.rng + (m->vcon_open ? 1 : 0);
+		want = m->ndisks_open + m->nnets_open + m->cfg.rng + (m->vcon_open ? 1 : 0);
 	}
 	want = MIN(MAX(want, 1u), (unsigned)ARRAY_SIZE(m->iothreads));
 	for (unsigned i = 0; i < want; i++) {
@@ -584,9 +587,22 @@ static struct ioloop *queue_loop(struct machine *m, const char *explicit_map, un
 	}
 }
 
-/* Check that every iothread a disk names exists (user input, before the VM). */
+/* Check that every iothread a disk or NIC names exists (user input, before the VM). */
 static int check_disk_iothreads(struct machine *m, struct errbuf *err)
 {
+	for (unsigned i = 0; i < m->nnets_open; i++) {
+		char names[64], *save = NULL, *tok;
+
+		if (!m->nets[i].opts.iothread[0])
+			continue;
+		snprintf(names, sizeof(names), "%s", m->nets[i].opts.iothread);
+		for (tok = strtok_r(names, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+			if (!find_iothread(m, tok))
+				return errbuf_set(err, -EINVAL,
+						  "--net %s: iothread=%s: no --iothread id=%s",
+						  m->nets[i].opts.name, tok, tok);
+		}
+	}
 	for (unsigned i = 0; i < m->ndisks_open; i++) {
 		char names[64], *save = NULL, *tok;
 
@@ -628,6 +644,21 @@ static int add_virtio(struct machine *m, pthread_mutex_t *big, struct errbuf *er
 			loops[q] = queue_loop(m, m->disks[i].opts.iothread, dev, q, gq);
 		ret = vblk_init(&m->disks[i], m->vm, d->base, d->gsi, big, loops, m->loop, err);
 		m->ndisks_up = i + 1;
+		if (ret)
+			return ret;
+	}
+	for (unsigned i = 0; i < m->nnets_open; i++, dev++) {
+		struct sg_device *d = next_virtio_slot(m, VIRTIO_ID_NET);
+		struct vnet *n = &m->nets[i];
+		struct ioloop *loops[2 * VNET_MAX_PAIRS + 1];
+
+		/* A queue pair's receive and transmit queues share a loop; control: pair 0's. */
+		for (unsigned q = 0; q < n->nqp; q++, gq++)
+			loops[2 * q] = loops[2 * q + 1] =
+				queue_loop(m, n->opts.iothread, dev, q, gq);
+		loops[2 * n->nqp] = loops[0];
+		ret = vnet_init(n, m->vm, d->base, d->gsi, big, loops, m->loop, err);
+		m->nnets_up = i + 1;
 		if (ret)
 			return ret;
 	}
@@ -920,6 +951,15 @@ int machine_build_shared(const struct machine_config *cfg, struct ioloop *loop,
 		if (!ret)
 			m->ndisks_open = i + 1;
 	}
+	for (unsigned i = 0; !ret && i < cfg->nnets; i++) {
+		struct vnet_opts no;
+
+		ret = vnet_parse_opts(cfg->nets[i], &no, err);
+		if (!ret) {
+			ret = vnet_open(&m->nets[i], &no, err);
+			m->nnets_open = i + 1; /* its fds are closed by vnet_destroy either way */
+		}
+	}
 	if (!ret && cfg->vconsole) {
 		ret = vcon_open(&m->vcon, cfg->vconsole, err);
 		if (!ret)
@@ -931,7 +971,7 @@ int machine_build_shared(const struct machine_config *cfg, struct ioloop *loop,
 		ret = create_iothreads(m, err);
 	if (!ret)
 		ret = check_disk_iothreads(m, err);
-	if (!ret && cfg->ndisks + cfg->rng + !!cfg->vconsole > SG_MAX_DEVICES)
+	if (!ret && cfg->ndisks + cfg->nnets + cfg->rng + !!cfg->vconsole > SG_MAX_DEVICES)
 		ret = errbuf_set(err, -EINVAL, "too many virtio devices (at most %d)",
 				 SG_MAX_DEVICES);
 	if (!ret) {
@@ -1064,6 +1104,18 @@ int machine_start(struct machine *m, const struct thread_placement *const *vcpu_
 			return ret;
 		}
 	}
+	/* vhost-net's kernel workers are our threads too: placed as the first iothread. */
+	for (unsigned i = 0; i < m->nnets_up; i++) {
+		const struct thread_placement *pl = io_pl && m->niothreads ? io_pl[0] : NULL;
+		int tids[VNET_MAX_PAIRS];
+		unsigned k = vnet_vhost_workers(&m->nets[i], tids, VNET_MAX_PAIRS);
+
+		for (unsigned w = 0; w < k && pl && pl->has_cpus; w++) {
+			if (sched_setaffinity(tids[w], sizeof(pl->cpus), &pl->cpus))
+				log_warn("vhost worker %d: cannot place it: %s", tids[w],
+					 strerror(errno));
+		}
+	}
 	ret = vm_start(m->vm, vcpu_pl);
 	if (ret) {
 		log_error("cannot start the vCPU threads: %s", strerror(-ret));
@@ -1160,6 +1212,8 @@ void machine_destroy(struct machine *m)
 		else if (m->disks[i].fd >= 0)
 			close(m->disks[i].fd);
 	}
+	for (unsigned i = 0; i < m->nnets_open; i++)
+		vnet_destroy(&m->nets[i]);
 	if (m->rng_up)
 		vrng_destroy(&m->rng);
 	if (m->vcon_up || m->vcon_open)

@@ -23,6 +23,7 @@
 #include "devices/storm.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/console.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "iothreads/iothread.h"
 #include "core/guest/abi.h"
@@ -58,6 +59,8 @@ struct machine {
 	unsigned niothreads; /* created */
 	struct vblk disks[CONFIG_MAX_DISKS];
 	unsigned ndisks_open, ndisks_up;
+	struct vnet nets[CONFIG_MAX_NETS];
+	unsigned nnets_open, nnets_up;
 	struct vrng rng;
 	bool rng_up;
 	struct vcon vcon;

@@ -9,6 +9,7 @@
 #include "core/guest/embedded.h"
 #include "core/mguest_args.h"
 #include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
 #include <stdlib.h>
@@ -119,6 +120,11 @@ void cli_usage_run(FILE *f)
 		"  --disk path=IMG[,readonly=on][,cache=none|writeback][,serial=STR][,queues=N]\n"
 		"         [,aio=io_uring|sync]   a virtio-blk disk (repeatable, up to 8); a raw image\n"
 		"                         or path=null:SIZE (no disk: reads zeros, drops writes)\n"
+		"  --net tap=NAME|pair=NAME[,queues=N][,mac=MAC][,vhost=on][,offload=off]\n"
+		"        [,iothread=NAME[:NAME...]]   a virtio-net NIC (repeatable, up to 4): an\n"
+		"                         existing tap (queues>1: a multi_queue tap), or pair=NAME\n"
+		"                         linking two --vm groups back to back; vhost=on: the\n"
+		"                         kernel's vhost-net (needs /dev/vhost-net)\n"
 		"  --rng                  a virtio-rng device (entropy from getrandom)\n"
 		"  --virtio-console file=PATH|socket=PATH[,wait=off]   a virtio console port;\n"
 		"                         socket: strand listens on a UNIX socket, serves one\n"
@@ -258,6 +264,7 @@ enum {
 	OPT_IOTHREAD,
 	OPT_DISK,
 	OPT_RNG,
+	OPT_NET,
 	OPT_VCONSOLE,
 	OPT_MONITOR,
 	OPT_PAUSED,
@@ -306,6 +313,7 @@ const struct option cli_run_options[] = {
 	{ "iothread", required_argument, NULL, OPT_IOTHREAD },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "virtio-console", required_argument, NULL, OPT_VCONSOLE },
 	{ "monitor", required_argument, NULL, OPT_MONITOR },
 	{ "paused", no_argument, NULL, OPT_PAUSED },
@@ -745,6 +753,17 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 			if (vblk_parse_opts(a, &vo, err))
 				return -EINVAL;
 			cfg->disks[cfg->ndisks++] = a;
+			break;
+		}
+		case OPT_NET: {
+			struct vnet_opts no;
+
+			if (cfg->nnets == CONFIG_MAX_NETS)
+				return errbuf_set(err, -EINVAL, "--net: at most %d NICs",
+						  CONFIG_MAX_NETS);
+			if (vnet_parse_opts(a, &no, err))
+				return -EINVAL;
+			cfg->nets[cfg->nnets++] = a;
 			break;
 		}
 		case OPT_RNG:

@@ -25,6 +25,7 @@ enum guest_kind {
 
 #define CONFIG_DEFAULT_MEM  (256ULL << 20)
 #define CONFIG_MAX_DISKS    8
+#define CONFIG_MAX_NETS	    4
 #define CONFIG_MAX_INITRDS  8
 #define CONFIG_MIN_MEM	    (4ULL << 20)
 #define CONFIG_MAX_MONITORS 8
@@ -51,10 +52,12 @@ struct machine_config {
 	const char *kvm_path;	   /* /dev/kvm */
 	unsigned ndisks;
 	const char *disks[CONFIG_MAX_DISKS]; /* --disk specs, checked by the builder */
-	bool rng;			     /* virtio-rng */
-	const char *vconsole;		     /* --virtio-console file=PATH|socket=PATH */
-	const char *map_churn;		     /* --map-churn HZ[,target=mmio|ram] */
-	const char *kernel;		     /* bzImage or vmlinux (PVH) */
+	unsigned nnets;
+	const char *nets[CONFIG_MAX_NETS]; /* --net specs, checked by the builder */
+	bool rng;			   /* virtio-rng */
+	const char *vconsole;		   /* --virtio-console file=PATH|socket=PATH */
+	const char *map_churn;		   /* --map-churn HZ[,target=mmio|ram] */
+	const char *kernel;		   /* bzImage or vmlinux (PVH) */
 	/*
 	 * --initrd, repeatable: the archives are concatenated (each padded to 4 bytes) into one
 	 * initrd, which the kernel unpacks in order; --linux puts its own initramfs first.

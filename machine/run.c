@@ -207,6 +207,27 @@ unsigned run_total_vcpus(const struct run *r)
 	return n;
 }
 
+/* Every --net pair=NAME has its two ends in this run (user input, before any VM). */
+static int check_net_pairs(const struct run *r, struct errbuf *err)
+{
+	static char names[RUN_MAX_VMS * CONFIG_MAX_NETS][32];
+	const char *list[RUN_MAX_VMS * CONFIG_MAX_NETS];
+	unsigned queues[RUN_MAX_VMS * CONFIG_MAX_NETS], n = 0;
+
+	for (unsigned i = 0; i < r->nvms; i++) {
+		for (unsigned k = 0; k < r->cfg[i].nnets; k++) {
+			struct vnet_opts o;
+
+			if (vnet_parse_opts(r->cfg[i].nets[k], &o, err))
+				return -EINVAL;
+			snprintf(names[n], sizeof(names[n]), "%s", o.name);
+			list[n] = o.backend == VNET_PAIR ? names[n] : NULL;
+			queues[n++] = o.queues;
+		}
+	}
+	return vnet_check_pairs(list, queues, n, err);
+}
+
 /* Host-wide settings against the VMs, before anything is built. */
 int run_check_sched(const struct run *r, const struct sched_config *s, const struct topology *t,
 		    bool live, struct errbuf *err)
@@ -444,6 +465,11 @@ static int run_all(struct run *r)
 	if (ret) {
 		log_error("cannot create the main loop: %s", strerror(-ret));
 		return 4;
+	}
+	ret = check_net_pairs(r, &err);
+	if (ret) {
+		log_error("%s", err.msg);
+		return 2;
 	}
 	/* The monitor's sockets exist before any VM does: a client may connect at once. */
 	ret = control_start(r, &err);

@@ -93,6 +93,14 @@ void stats_print(struct machine *const *m, unsigned n, const struct sched_ctl *s
 				(r.poll_ok_ns + r.poll_fail_ns) / 1e6, steal, r.parked_ns / 1e6);
 		}
 	}
+	for (unsigned j = 0; j < n; j++) {
+		for (unsigned i = 0; i < m[j]->nnets_up; i++) {
+			char line[768];
+
+			vnet_stats_format(&m[j]->nets[i], line, sizeof(line));
+			fprintf(f, "%-8s net%u %s\n", m[j]->cfg.name, i, line);
+		}
+	}
 	if (s)
 		fprintf(f, "strategy %s: %llu ticks, %llu park/release decisions\n",
 			sched_kind_name(s->cfg.kind), (unsigned long long)s->ticks,

@@ -81,10 +81,22 @@ static void raise_irq(struct virtio_dev *d, uint32_t why)
 	}
 }
 
+void virtio_dev_raise_used(struct virtio_dev *d)
+{
+	raise_irq(d, VIRTIO_INT_USED);
+}
+
 void virtio_queue_notify_guest(struct virtio_queue *q, const struct memmap_table *t)
 {
 	if (vq_should_notify(&q->vq, t))
 		raise_irq(q->dev, VIRTIO_INT_USED);
+}
+
+void virtio_dev_config_changed(struct virtio_dev *d)
+{
+	__atomic_fetch_add(&d->config_generation, 1, __ATOMIC_ACQ_REL);
+	if (virtio_dev_running(d))
+		raise_irq(d, VIRTIO_INT_CONFIG);
 }
 
 void virtio_dev_needs_reset(struct virtio_dev *d, struct virtio_queue *q)
@@ -178,7 +190,8 @@ static void write_status_locked(struct virtio_dev *d, uint32_t v)
 	v = (v & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET);
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK)) {
 		bool ok = (d->guest_features & ~d->host_features) == 0 &&
-			  (d->guest_features & (1ULL << VIRTIO_F_VERSION_1));
+			  (d->guest_features & (1ULL << VIRTIO_F_VERSION_1)) &&
+			  (!d->ops->features_ok || d->ops->features_ok(d, d->guest_features));
 
 		if (!ok) {
 			/* Refused: the driver reads FEATURES_OK back as clear (virtio 3.1.1). */
@@ -345,7 +358,7 @@ uint64_t virtio_mmio_read(void *opaque, struct vcpu *vcpu, uint64_t off, unsigne
 		v = __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
 		break;
 	case REG_CONFIG_GEN:
-		v = d->config_generation;
+		v = __atomic_load_n(&d->config_generation, __ATOMIC_ACQUIRE);
 		break;
 	default:
 		stat_inc(&d->bad_register_access); /* write-only or reserved: reads 0 */

@@ -1,6 +1,6 @@
 /*
  * mmio.h - the virtio-mmio transport (virtio 1.x, register version 2 only) and the device
- * model shared by virtio devices (blk, rng, console).
+ * model shared by virtio devices (net, blk, rng, console).
  *
  * Where device work runs is a knob (the --threading "io" dimension): a queue either has no
  * loop, and a kick (QueueNotify write) is processed on the vCPU thread that exited; or it has a
@@ -49,6 +49,7 @@ struct memmap_table;
 #define VIRTIO_INT_CONFIG	    2
 
 /* Device IDs. */
+#define VIRTIO_ID_NET	  1
 #define VIRTIO_ID_BLOCK	  2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG	  4
@@ -67,6 +68,8 @@ struct virtio_dev_ops {
 	 * and retake locks around waiting (virtio_wait_unlocked).
 	 */
 	void (*reset)(struct virtio_dev *d);
+	/* Optional: may the driver take this feature set (dependencies between bits)? [D] */
+	bool (*features_ok)(struct virtio_dev *d, uint64_t features);
 	/* DRIVER_OK was set. Device lock held. */
 	void (*activate)(struct virtio_dev *d);
 };
@@ -99,7 +102,7 @@ struct virtio_dev {
 	uint64_t guest_features;			/* [D] */
 	uint32_t status;				/* [D], read atomically by queue threads */
 	uint32_t dev_feat_sel, drv_feat_sel, queue_sel; /* [D] */
-	uint32_t config_generation;			/* [D] */
+	uint32_t config_generation;			/* atomic */
 	uint32_t config_size;				/* immutable */
 	uint32_t interrupt_status;			/* atomic */
 
@@ -137,6 +140,10 @@ void virtio_dev_destroy(struct virtio_dev *d);
 
 /* Raise the used-buffer interrupt if the driver wants one for queue q. Queue lock held. */
 void virtio_queue_notify_guest(struct virtio_queue *q, const struct memmap_table *t);
+/* A used-buffer interrupt decided elsewhere (vhost's call eventfd). Any thread. */
+void virtio_dev_raise_used(struct virtio_dev *d);
+/* The device changed its config space (link status): new generation, config interrupt. */
+void virtio_dev_config_changed(struct virtio_dev *d);
 /* Queue q is malformed: DEVICE_NEEDS_RESET, counted, config interrupt. Any lock held. */
 void virtio_dev_needs_reset(struct virtio_dev *d, struct virtio_queue *q);
 /* The queue's own lock (a no-op under the big lock, which the caller then holds). */

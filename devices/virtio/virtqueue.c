@@ -230,6 +230,19 @@ int vq_pop(struct vq *vq, const struct memmap_table *t, struct vq_chain *c)
 	return 1;
 }
 
+void vq_unpop(struct vq *vq, const struct memmap_table *t, unsigned n)
+{
+	struct rings r;
+
+	if (n > vq->in_flight)
+		n = (unsigned)vq->in_flight;
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+	vq->popped -= n;
+	vq->in_flight -= n;
+	if (vq->event_idx && map_rings(vq, t, &r))
+		__atomic_store_n(&r.used[2 + 4 * vq->num], vq->last_avail, __ATOMIC_RELAXED);
+}
+
 int vq_push(struct vq *vq, const struct memmap_table *t, uint16_t head, uint32_t written)
 {
 	struct rings r;

@@ -103,6 +103,12 @@ bool vq_check_rings(struct vq *vq, const struct memmap_table *t);
  */
 int vq_pop(struct vq *vq, const struct memmap_table *t, struct vq_chain *c);
 
+/*
+ * Give back the last n chains popped and not pushed (virtio-net: a packet that does not fit
+ * in the buffers available yet waits for more). Their buffers must not have been published.
+ */
+void vq_unpop(struct vq *vq, const struct memmap_table *t, unsigned n);
+
 /* Publish chain `head` as used with `written` bytes. -EINVAL if the used ring is gone. */
 int vq_push(struct vq *vq, const struct memmap_table *t, uint16_t head, uint32_t written);
 
