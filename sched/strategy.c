@@ -256,21 +256,28 @@ static void sleep_until(uint64_t t)
 		;
 }
 
+/*
+ * Parks first, then releases: a VM being switched in never runs beside the one being switched
+ * out (with a gate that takes effect late, as one through another process's monitor does, the
+ * other order would put both VMs on the CPUs for the length of the switch).
+ */
 static void apply(struct sched_ctl *s, const bool *park, uint64_t now)
 {
-	for (unsigned i = 0; i < s->nvcpus; i++) {
-		struct sched_vcpu *v = &s->vcpus[i];
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < s->nvcpus; i++) {
+			struct sched_vcpu *v = &s->vcpus[i];
 
-		if (park[i] == v->parked)
-			continue;
-		if (park[i]) {
-			v->parked_since_ns = now;
-		} else {
-			stat_add(&v->parked_total_ns, now - v->parked_since_ns);
+			if (park[i] == v->parked || park[i] != (pass == 0))
+				continue;
+			if (park[i]) {
+				v->parked_since_ns = now;
+			} else {
+				stat_add(&v->parked_total_ns, now - v->parked_since_ns);
+			}
+			v->parked = park[i];
+			v->gate(v->opaque, park[i]);
+			stat_inc(&s->gates);
 		}
-		v->parked = park[i];
-		v->gate(v->opaque, park[i]);
-		stat_inc(&s->gates);
 	}
 }
 
