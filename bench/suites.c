@@ -311,6 +311,37 @@ static const struct reading_def q_switch_reading = {
 	"--vm --guest barrier-sync:phases=100,work_us=500 --vcpus {cpus} " \
 	"--vm --guest barrier-sync:phases=100,work_us=500 --vcpus {cpus}"
 
+/* 7. where the network's queue runs: a UDP round trip over a tap (the net suite's biggest gap) */
+static const struct metric_def m_q_rr[] = {
+	{ "rr_p50", "UDP round trip (64 B) over a tap, median", "ns", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const struct variant_def q_net_variants[] = {
+	{ "qemu", "--threading qemu", NULL, NULL, NULL },
+	{ "firecracker", "--threading firecracker", NULL, NULL, NULL },
+	{ "inline", "--threading inline", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct reading_why q_net_wins[] = {
+	{ "qemu", "the queue has an iothread of its own (QEMU's model): the vCPU's kick is an "
+		  "ioeventfd it does not wait on, and the tap's reply wakes that thread, not the "
+		  "main loop that serves every other device" },
+	{ "inline", "the vCPU moves its packets itself in the exit handler: no other thread to "
+		    "wake on the way out" },
+	{ "firecracker", "one VMM thread serves every device: on an otherwise idle VM nothing is "
+			 "queued in front of the NIC" },
+	{ NULL, NULL },
+};
+
+static const struct reading_def q_net_reading = {
+	.wins = q_net_wins,
+	.same = "one round trip costs the same wake-ups under every model here",
+	.same_pvm = "each round trip is dominated by PVM's nested exits (~20 us each way), not "
+		    "by which thread moves the packets",
+};
+
 static const struct group_def quick_groups[] = {
 	{ .id = "big-lock",
 	  .title = "Big lock or per-device locks: {cpus} vCPUs, each exit 100 us in its own "
@@ -392,6 +423,14 @@ static const struct group_def quick_groups[] = {
 	  .variants = q_place_variants,
 	  .min_cores = 2,
 	  .reading = &q_place_reading },
+	{ .id = "net-rr",
+	  .title = "Where the network queue runs: UDP round trips over a tap in a namespace of "
+		   "its own (net-rr, 1 vCPU), per threading preset",
+	  .args = "--guest net-rr:count=300,warmup=30 --net tap={tap}",
+	  .sources = "rr_p50=latency.p50",
+	  .metrics = m_q_rr,
+	  .variants = q_net_variants,
+	  .reading = &q_net_reading },
 	{ .id = "live-switch",
 	  .title = "Live switch: 2 VMs x {cpus} vCPUs of smp-spin (2x overcommit) started under "
 		   "host, switched host <-> gang every second over QMP (4 phases)",
@@ -1005,6 +1044,12 @@ static const struct variant_def net_stream_variants[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
+static const struct variant_def net_lock_variants[] = {
+	{ "device-locks", "--threading strand", NULL, NULL, NULL },
+	{ "big-lock", "--threading strand,lock=big", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 static const struct group_def net_groups[] = {
 	{ .id = "tap-presets",
 	  .title = "Threading presets: virtio-net UDP round trips over a tap (net-rr)",
@@ -1029,6 +1074,14 @@ static const struct group_def net_groups[] = {
 	  .sources = SRC_RR,
 	  .metrics = m_rr,
 	  .variants = net_queue_variants },
+	{ .id = "disk-beside",
+	  .title = "The big lock against per-device locks: round trips over a tap on vCPU 0 while "
+		   "vCPU 1 keeps 32 virtio-blk reads in flight (net-rr io=1, null disk)",
+	  .args = "--vcpus 2 --guest net-rr:count=300,warmup=30,io=1 " NET_TAP
+		  " --disk path=null:1G",
+	  .sources = SRC_RR,
+	  .metrics = m_rr,
+	  .variants = net_lock_variants },
 	{ .id = "stream",
 	  .title = "Packet rate: 64 B UDP frames to a tap and to a pair peer (net-stream)",
 	  .metrics = m_pps,

@@ -24,41 +24,9 @@ static uint32_t stop_io;
 /* Background virtio-blk load: 32 reads in flight until vCPU 0 is done. */
 static void io_load(unsigned cpu)
 {
-	static struct sg_vdev dev;
-	static struct sg_vq vq;
-	struct sg_buf b[32][3];
-	uint64_t token, ios = 0;
-	uint32_t len;
-
 	if (cpu != 1)
 		return;
-	GUEST_ASSERT_MSG(sg_virtio_find(VIRTIO_ID_BLOCK, 0, &dev), "io=1 needs --disk");
-	GUEST_ASSERT(sg_virtio_init(&dev, 0) == 0);
-	GUEST_ASSERT(sg_vq_setup(&dev, &vq, 0, 128) == 0); /* 32 requests x 3 descriptors */
-	sg_vq_set_interrupts(&vq, false);
-	sg_virtio_driver_ok(&dev);
-	for (unsigned i = 0; i < 32; i++) {
-		uint32_t *hdr = sg_alloc(16, 16);
-
-		hdr[0] = 0; /* read */
-		hdr[1] = 0;
-		*(uint64_t *)(hdr + 2) = i * 8;
-		b[i][0] = (struct sg_buf){ hdr, 16, false };
-		b[i][1] = (struct sg_buf){ sg_alloc(4096, 4096), 4096, true };
-		b[i][2] = (struct sg_buf){ sg_alloc(1, 16), 1, true };
-		GUEST_ASSERT(sg_vq_add(&vq, b[i], 3, i, false) >= 0);
-	}
-	sg_vq_kick(&vq);
-	while (!atomic_load(&stop_io)) {
-		if (!sg_vq_get_used(&vq, &token, &len)) {
-			cpu_relax();
-			continue;
-		}
-		ios++;
-		GUEST_ASSERT(sg_vq_add(&vq, b[token], 3, token, false) >= 0);
-		sg_vq_kick(&vq);
-	}
-	sg_result("io_ops", ios, 1, "ops");
+	sg_result("io_ops", sg_blk_background_reads(0, 32, &stop_io), 1, "ops");
 }
 
 int guest_main(unsigned cpu)

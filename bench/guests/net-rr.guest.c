@@ -19,7 +19,8 @@ SG_ARGS(SG_ARG_ENUM("role", "client", "client|echo", "send requests, or answer t
 	SG_ARG_U64("port", 7777, 1, 65535, "the responder's UDP port"),
 	SG_ARG_U64("queues", 1, 1, 8, "queue pairs to use (one vCPU each)"),
 	SG_ARG_U64("timeout_ms", 200, 1, 60000, "resend a request after this long"),
-	SG_ARG_U64("nic", 0, 0, 3, "which virtio-net (nth --net)"));
+	SG_ARG_U64("nic", 0, 0, 3, "which virtio-net (nth --net)"),
+	SG_ARG_BOOL("io", 0, "the next vCPU keeps 32 disk reads in flight (--disk)"));
 
 #define MAGIC 0x30525253u /* "SRR0" */
 
@@ -62,6 +63,8 @@ static int echo(unsigned q, uint32_t ip, uint16_t port)
 	return 0;
 }
 
+static uint32_t stop_io, clients_done;
+
 int guest_main(unsigned cpu)
 {
 	char ipstr[16], peerstr[16];
@@ -93,8 +96,11 @@ int guest_main(unsigned cpu)
 	}
 	sg_rendezvous();
 	GUEST_ASSERT(atomic_load(&setup_done));
-	if (cpu >= queues)
+	if (cpu >= queues) {
+		if (sg_arg_u64("io") && client && cpu == queues)
+			sg_result("io_ops", sg_blk_background_reads(0, 32, &stop_io), 1, "ops");
 		return 0;
+	}
 	if (!client)
 		return echo(cpu, ip, port);
 
@@ -174,5 +180,8 @@ int guest_main(unsigned cpu)
 			sg_printf("net-rr: %u round trips of %u bytes, %u resent\n",
 				  (unsigned)(count * queues), (unsigned)payload, (unsigned)lost);
 	}
+	/* The last client done ends the background disk load (io=1). */
+	if (__atomic_add_fetch(&clients_done, 1, __ATOMIC_ACQ_REL) == queues)
+		atomic_store(&stop_io, 1);
 	return 0;
 }

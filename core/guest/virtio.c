@@ -218,3 +218,42 @@ void sg_vq_raw_set_avail_idx(struct sg_vq *vq, uint16_t idx)
 	vq->avail_idx = idx;
 	__atomic_store_n(&vq->avail[1], idx, __ATOMIC_RELEASE);
 }
+
+uint64_t sg_blk_background_reads(unsigned nth, unsigned depth, const uint32_t *stop)
+{
+	static struct sg_vdev dev;
+	static struct sg_vq vq;
+	static struct sg_buf b[64][3];
+	uint64_t token, ios = 0;
+	uint32_t len;
+
+	GUEST_ASSERT_MSG(depth >= 1 && depth <= 64, "background reads: depth 1..64");
+	GUEST_ASSERT_MSG(sg_virtio_find(VIRTIO_ID_BLOCK, nth, &dev),
+			 "background reads need a --disk");
+	GUEST_ASSERT(sg_virtio_init(&dev, 0) == 0);
+	GUEST_ASSERT(sg_vq_setup(&dev, &vq, 0, 256) == 0); /* depth x 3 descriptors */
+	sg_vq_set_interrupts(&vq, false);
+	sg_virtio_driver_ok(&dev);
+	for (unsigned i = 0; i < depth; i++) {
+		uint32_t *hdr = sg_alloc(16, 16);
+
+		hdr[0] = 0; /* VIRTIO_BLK_T_IN */
+		hdr[1] = 0;
+		*(uint64_t *)(hdr + 2) = i * 8;
+		b[i][0] = (struct sg_buf){ hdr, 16, false };
+		b[i][1] = (struct sg_buf){ sg_alloc(4096, 4096), 4096, true };
+		b[i][2] = (struct sg_buf){ sg_alloc(1, 16), 1, true };
+		GUEST_ASSERT(sg_vq_add(&vq, b[i], 3, i, false) >= 0);
+	}
+	sg_vq_kick(&vq);
+	while (!atomic_load(stop)) {
+		if (!sg_vq_get_used(&vq, &token, &len)) {
+			cpu_relax();
+			continue;
+		}
+		ios++;
+		GUEST_ASSERT(token < depth && sg_vq_add(&vq, b[token], 3, token, false) >= 0);
+		sg_vq_kick(&vq);
+	}
+	return ios;
+}

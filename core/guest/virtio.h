@@ -91,6 +91,13 @@ static inline void vdev_write(const struct sg_vdev *d, uint32_t off, uint32_t v)
 	mmio_write32(d->base + off, v);
 }
 
+/*
+ * Background disk load: set up the nth virtio-blk device and keep `depth` (<= 64) 4 KiB reads
+ * in flight (polled, no interrupts) until *stop is set; returns the reads completed. For a
+ * guest that measures something else beside a busy disk (one vCPU only may call it).
+ */
+uint64_t sg_blk_background_reads(unsigned nth, unsigned depth, const uint32_t *stop);
+
 /* The nth device of type id in the boot info; false if absent. */
 bool sg_virtio_find(uint32_t id, unsigned nth, struct sg_vdev *d);
 /* Reset, ACKNOWLEDGE|DRIVER, negotiate (device features & wanted), FEATURES_OK. */

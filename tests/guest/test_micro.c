@@ -75,6 +75,11 @@ static const struct guest_case cases[] = {
 	{ "smp-spin", "duration_ms=100", 0, 1, true, { NULL }, NULL },
 	{ "spin", "duration_ms=50", 0, 1, true, { NULL }, NULL },
 	{ "stress", "duration_ms=200", 0, 1, true, { "--disk", "path=@DISK" }, NULL },
+	/* They need a NIC with something at the other end: tests/guest/test_net.c runs them
+	 * over a tap in a namespace and over a pair, at every threading preset. */
+	{ "net-hostile", NULL, -1, 1, true, { NULL }, NULL },
+	{ "net-rr", NULL, -1, 1, true, { NULL }, NULL },
+	{ "net-stream", NULL, -1, 1, true, { NULL }, NULL },
 	/* Its status depends on the KVM (hardware or PVM): micro/syscall_path checks it. */
 	{ "syscall", NULL, -1, 1, true, { NULL }, NULL },
 	{ "vcon", NULL, 0, 1, true, { "--virtio-console", "file=@FILE" }, NULL },
