@@ -3,10 +3,11 @@
  * initramfs boots with 1 and 2 vCPUs, `nproc` inside equals --vcpus, a command's output and exit
  * status come back, a shell driven through a pipe works, `poweroff -f` ends strand with status
  * 0 and `reboot -f` with status 0 (documented); ext4 made on a virtio disk survives a reboot
- * and the host's e2fsck. Needs /dev/kvm and the image
+ * and the host's e2fsck; virtio-net pings the host through a tap. Needs /dev/kvm and the image
  * (tests/linux/build-image.sh; STRAND_LINUX_DIR). On PVM hosts each boot takes minutes.
  */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,4 +143,36 @@ Test(linux_boot, ext4_on_virtio_blk_survives_a_reboot, .timeout = 7200)
 		 img);
 	cr_expect_eq(system(cmd), 0, "debugfs could not read /f2 back from %s", img);
 	unlink(img);
+}
+
+/*
+ * virtio-net under Linux: in a network namespace of the test's own, a tap at 10.0.0.1/24; the
+ * guest brings eth0 up with busybox's ip and pings the host three times (docs/devices.md,
+ * "Linux"). Needs root for the namespace, /dev/net/tun and ip(8); skips otherwise.
+ */
+Test(linux_boot, virtio_net_pings_the_host, .timeout = 3600)
+{
+	struct run_result r;
+	static const char cmd[] =
+		"strand.cmd=\"ip link set eth0 up && ip addr add 10.0.0.2/24 dev eth0 && "
+		"ping -c 3 -W 5 10.0.0.1\"";
+
+	SKIP_WITHOUT_IMAGE();
+	if (access("/dev/net/tun", R_OK | W_OK))
+		cr_skip_test("needs /dev/net/tun");
+	if (unshare(CLONE_NEWNET))
+		cr_skip_test("cannot make a network namespace (needs root)");
+	if (system("command -v ip >/dev/null") ||
+	    system("ip link set lo up && ip tuntap add dev lnet0 mode tap && "
+		   "ip addr add 10.0.0.1/24 dev lnet0 && ip link set lnet0 up"))
+		cr_skip_test("cannot make the tap with ip(8)");
+	cr_assert_eq(test_run_strand(&r, NULL, 1800, "run", "--linux", "--linux-dir", image_dir(),
+				     "--vcpus", "1", "--memory", "256M", "--timeout", "1700s",
+				     "--net", "tap=lnet0", "--cmdline", cmd, NULL),
+		     0);
+	cr_expect(strstr(r.out, "3 packets received"), "no answers to the pings\n%s\n%s", r.out,
+		  r.err);
+	cr_expect(strstr(r.out, "STRAND-EXIT 0"), "ping failed\n%s", r.out);
+	cr_expect_eq(r.status, 0, "status %d\n%s", r.status, r.err);
+	test_run_free(&r);
 }
