@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -296,6 +297,7 @@ static struct dm_dom *dom_new(struct dm *m, const struct domain_def *def)
 	d->id = -1;
 	d->pid = -1;
 	d->pidfd = -1;
+	d->pty_fd = -1;
 	d->state = DM_SHUTOFF;
 	d->reason = DM_SHUTOFF_UNKNOWN;
 	/* Append: listing keeps definition order. */
@@ -504,8 +506,109 @@ static int attach_monitor(struct dm *m, struct dm_dom *d, int timeout_ms, struct
 	return 0;
 }
 
+static void console_end(struct dm_dom *d)
+{
+	dm_console_fn fn = d->console_fn;
+	void *opaque = d->console_opaque;
+
+	d->console_fn = NULL;
+	d->console_opaque = NULL;
+	if (fn)
+		fn(opaque, NULL, 0);
+}
+
+static void on_pty(void *opaque, uint32_t events);
+
+static void pty_close(struct dm *m, struct dm_dom *d)
+{
+	/* What the guest wrote last is still in the pty: to the console first. */
+	if (d->pty_h)
+		on_pty(d, EPOLLIN);
+	if (d->pty_h)
+		ioloop_del_fd(m->loop, d->pty_h);
+	d->pty_h = NULL;
+	if (d->pty_fd >= 0)
+		close(d->pty_fd);
+	d->pty_fd = -1;
+	console_end(d);
+}
+
+static void on_pty(void *opaque, uint32_t events)
+{
+	struct dm_dom *d = opaque;
+	char buf[4096];
+
+	(void)events;
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = read(d->pty_fd, buf, sizeof(buf));
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			/* EIO: the VM closed its side (it is ending); its pidfd says when. */
+			ioloop_del_fd(d->m->loop, d->pty_h);
+			d->pty_h = NULL;
+			return;
+		}
+		if (d->console_fn)
+			d->console_fn(d->console_opaque, buf, (size_t)n);
+		else
+			d->console_dropped += (uint64_t)n;
+	}
+}
+
+int dm_console_open(struct dm *m, struct dm_dom *d, bool force, dm_console_fn fn, void *opaque,
+		    struct dm_err *err)
+{
+	(void)m;
+	if (!dm_dom_active(d))
+		return not_running(err, d);
+	if (!d->live || d->live->serial != DOMAIN_CHR_PTY)
+		return set_err(err, DM_ERR_OPERATION_FAILED,
+			       "operation failed: domain '%s' has no <serial type='pty'> console",
+			       d->name);
+	if (d->pty_fd < 0)
+		return set_err(err, DM_ERR_OPERATION_FAILED,
+			       "operation failed: the console of domain '%s' was lost when strandd "
+			       "restarted (it holds the pty of the VMs it started)",
+			       d->name);
+	if (d->console_fn && !force)
+		return set_err(err, DM_ERR_OPERATION_FAILED,
+			       "operation failed: Active console session exists for this domain");
+	console_end(d);
+	d->console_fn = fn;
+	d->console_opaque = opaque;
+	return 0;
+}
+
+int dm_console_write(struct dm_dom *d, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (d->pty_fd >= 0 && len) {
+		ssize_t n = write(d->pty_fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO; /* a full pty: the guest is not reading; input is dropped */
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void dm_console_close(struct dm_dom *d, void *opaque)
+{
+	if (d->console_opaque == opaque) {
+		d->console_fn = NULL;
+		d->console_opaque = NULL;
+	}
+}
+
 static void detach(struct dm *m, struct dm_dom *d)
 {
+	pty_close(m, d);
 	if (d->qmp_h)
 		ioloop_del_fd(m->loop, d->qmp_h);
 	d->qmp_h = NULL;
@@ -727,6 +830,7 @@ static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	char logp[4200], mon[200], **argv;
+	int master = -1, slave_fd = -1;
 	unsigned flags = m->opts.sched.kind == SCHED_KIND_GANG ||
 					 m->opts.sched.kind == SCHED_KIND_GANG_RELAXED ||
 					 m->opts.sched.kind == SCHED_KIND_CREDIT ?
@@ -752,9 +856,39 @@ static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
 	argv[a.argc + 4] = NULL;
 	path_of(m, d, "log", logp, sizeof(logp));
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	if (a.serial_pty) {
+		/* The VM's stdio is a pty; strandd keeps the master (virsh console). */
+		struct termios tio;
+		char slave[128];
+
+		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0 || grantpt(master) || unlockpt(master) ||
+		    ptsname_r(master, slave, sizeof(slave)) ||
+		    (slave_fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+			int e = errno;
+
+			if (master >= 0)
+				close(master);
+			posix_spawn_file_actions_destroy(&fa);
+			free(argv);
+			domain_argv_free(&a);
+			return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot make a pty for '%s': %s",
+				       d->name, strerror(e));
+		}
+		if (tcgetattr(slave_fd, &tio) == 0) {
+			cfmakeraw(&tio);
+			tcsetattr(slave_fd, TCSANOW, &tio);
+		}
+		free(d->live->serial_pty);
+		d->live->serial_pty = strdup(slave);
+		posix_spawn_file_actions_adddup2(&fa, slave_fd, 0);
+		posix_spawn_file_actions_adddup2(&fa, slave_fd, 1);
+		posix_spawn_file_actions_addopen(&fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	} else {
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 1, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	}
 	posix_spawnattr_init(&at);
 	{
 		sigset_t none, all;
@@ -769,6 +903,16 @@ static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
 	ret = posix_spawn(&pid, m->opts.strand_bin, &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
+	if (slave_fd >= 0)
+		close(slave_fd);
+	if (master >= 0) {
+		if (ret || fcntl(master, F_SETFL, O_NONBLOCK) ||
+		    ioloop_add_fd(m->loop, master, EPOLLIN, on_pty, d, &d->pty_h)) {
+			close(master);
+		} else {
+			d->pty_fd = master;
+		}
+	}
 	if (!ret) {
 		char *cmd = domain_argv_join(&a);
 

@@ -256,6 +256,19 @@ int __must_check dm_cpu_stats(struct dm *m, struct dm_dom *d, struct dm_params *
 void dm_info(struct dm *m, struct dm_dom *d, uint64_t *max_kib, uint64_t *mem_kib, unsigned *vcpus,
 	     uint64_t *cpu_ns);
 
+/*
+ * The serial console of a running domain with <serial type='pty'> (virsh console): fn gets what
+ * the guest writes; fn(opaque, NULL, 0) when the console ends (the VM stopped, or another
+ * client took it with force). One console per domain: a second one fails unless force, which
+ * ends the first. dm_console_write sends input to the guest; dm_console_close(d, opaque) ends
+ * the console if opaque holds it.
+ */
+typedef void (*dm_console_fn)(void *opaque, const void *data, size_t len);
+int __must_check dm_console_open(struct dm *m, struct dm_dom *d, bool force, dm_console_fn fn,
+				 void *opaque, struct dm_err *err);
+int dm_console_write(struct dm_dom *d, const void *data, size_t len);
+void dm_console_close(struct dm_dom *d, void *opaque);
+
 /* Daemon statistics (bench and tests). */
 struct dm_counters {
 	uint64_t started, stopped, crashed, reattached, defined, qmp_errors;

@@ -68,6 +68,7 @@ enum {
 	P_GET_LIB_VERSION = 157,
 	P_DOMAIN_CREATE_WITH_FLAGS = 196,
 	P_DOMAIN_GET_VCPUS_FLAGS = 200,
+	P_DOMAIN_OPEN_CONSOLE = 201,
 	P_DOMAIN_IS_UPDATED = 202,
 	P_DOMAIN_GET_STATE = 212,
 	P_DOMAIN_SET_SCHEDULER_PARAMETERS_FLAGS = 219,
@@ -116,6 +117,10 @@ struct callback {
 struct client_events {
 	struct callback cb[MAX_CALLBACKS];
 	unsigned n;
+	/* The console stream this client has open (one at most): its domain and call serial. */
+	struct rpc_client *client;
+	struct dm_dom *con_dom;
+	uint32_t con_serial;
 };
 
 static struct remote g_remote;
@@ -1344,6 +1349,110 @@ static int p_get_all_domain_stats(struct rpc_call *c, void *o)
 
 /* ---- events ---- */
 
+static struct client_events *client_state(struct rpc_client *cl)
+{
+	struct client_events *ce = rpc_client_data(cl);
+
+	if (!ce) {
+		ce = calloc(1, sizeof(*ce));
+		if (ce) {
+			ce->client = cl;
+			rpc_client_set_data(cl, ce);
+		}
+	}
+	return ce;
+}
+
+/* ---- the serial console (libvirt streams) ---- */
+
+/* dm: what the guest wrote, or (len 0) the end of the console. */
+static void console_out(void *opaque, const void *data, size_t len)
+{
+	struct client_events *ce = opaque;
+	struct rpc_client *cl = ce->client;
+	uint32_t serial = ce->con_serial;
+
+	if (len) {
+		/* -ENOBUFS: the client does not read and was dropped (client_gone has run) */
+		(void)rpc_client_send_stream(cl, P_DOMAIN_OPEN_CONSOLE, serial, RPC_CONTINUE, data,
+					     len);
+		return;
+	}
+	/* The end: an empty data packet is the client's EOF; it then finishes the stream. */
+	ce->con_dom = NULL;
+	(void)rpc_client_send_stream(cl, P_DOMAIN_OPEN_CONSOLE, serial, RPC_CONTINUE, NULL, 0);
+}
+
+/*
+ * rpc: the client's STREAM messages: input for the guest, finish (status OK) or abort
+ * (ERROR), each answered, also after the console ended on our side (its EOF was sent).
+ */
+static void console_in(struct rpc_client *cl, const struct rpc_header *h, const uint8_t *body,
+		       size_t len)
+{
+	struct client_events *ce = rpc_client_data(cl);
+	struct dm_dom *d = ce ? ce->con_dom : NULL;
+
+	if (!ce || h->serial != ce->con_serial || h->proc != P_DOMAIN_OPEN_CONSOLE)
+		return; /* not the stream that is open: nothing to do */
+	if (h->status == RPC_CONTINUE) {
+		if (d)
+			(void)dm_console_write(d, body, len);
+		return;
+	}
+	if (d)
+		dm_console_close(d, ce);
+	ce->con_dom = NULL;
+	ce->con_serial = 0;
+	rpc_client_set_stream_handler(cl, NULL);
+	if (h->status == RPC_OK)
+		(void)rpc_client_send_stream(cl, P_DOMAIN_OPEN_CONSOLE, h->serial, RPC_OK, NULL, 0);
+	else
+		(void)rpc_client_send_stream_error(cl, P_DOMAIN_OPEN_CONSOLE, h->serial,
+						   VIR_ERR_RPC, VIR_FROM_RPC,
+						   "stream aborted at client request");
+}
+
+static int p_open_console(struct rpc_call *c, void *o)
+{
+	struct dm_dom *d = get_dom(c);
+	struct dm_err e = { 0, 0, "" };
+	struct client_events *ce;
+	char *dev = NULL;
+	unsigned flags;
+
+	(void)o;
+	if (!d)
+		return -1;
+	if (!rpc_xdr_opt_string(c->in, &dev, 256) || !xdr_u_int(c->in, &flags)) {
+		free(dev);
+		return decode_fail(c);
+	}
+	if (dev && strcmp(dev, "serial0") && strcmp(dev, "console0")) {
+		rpc_call_error(c, DM_ERR_OPERATION_FAILED, DM_FROM_DOMAIN,
+			       "operation failed: cannot find character device %s (strand has "
+			       "serial0)",
+			       dev);
+		free(dev);
+		return -1;
+	}
+	free(dev);
+	ce = client_state(c->client);
+	if (!ce)
+		return rpc_call_error(c, DM_ERR_NO_MEMORY, DM_FROM_DOMAIN, "out of memory");
+	if (ce->con_dom || ce->con_serial)
+		return rpc_call_error(c, DM_ERR_OPERATION_FAILED, DM_FROM_DOMAIN,
+				      "operation failed: this connection has a console open "
+				      "already");
+	/* VIR_DOMAIN_CONSOLE_FORCE (1): take the console from whoever holds it. */
+	if (dm_console_open(g_remote.dm, d, flags & 1, console_out, ce, &e))
+		return dm_fail(c, &e);
+	ce->con_dom = d;
+	ce->con_serial = c->hdr.serial;
+	rpc_client_set_stream_handler(c->client, console_in);
+	return 0;
+}
+
 static int p_event_register(struct rpc_call *c, void *o)
 {
 	struct client_events *ce = rpc_client_data(c->client);
@@ -1367,12 +1476,10 @@ static int p_event_register(struct rpc_call *c, void *o)
 				      "this function is not supported by the connection driver: "
 				      "strandd sends lifecycle events only (event %d)",
 				      event_id);
-	if (!ce) {
-		ce = calloc(1, sizeof(*ce));
-		if (!ce)
-			return rpc_call_error(c, DM_ERR_NO_MEMORY, DM_FROM_DOMAIN, "out of memory");
-		rpc_client_set_data(c->client, ce);
-	}
+	if (!ce)
+		ce = client_state(c->client);
+	if (!ce)
+		return rpc_call_error(c, DM_ERR_NO_MEMORY, DM_FROM_DOMAIN, "out of memory");
 	if (ce->n == MAX_CALLBACKS)
 		return rpc_call_error(c, DM_ERR_OPERATION_FAILED, DM_FROM_DOMAIN,
 				      "operation failed: %d event callbacks on one connection "
@@ -1444,8 +1551,12 @@ void remote_event(struct dm_dom *d, int event, int detail)
 
 void remote_client_gone(struct rpc_client *c, void *opaque)
 {
+	struct client_events *ce = rpc_client_data(c);
+
 	(void)opaque;
-	free(rpc_client_data(c));
+	if (ce && ce->con_dom)
+		dm_console_close(ce->con_dom, ce);
+	free(ce);
 	rpc_client_set_data(c, NULL);
 }
 
@@ -1533,6 +1644,7 @@ static const struct rpc_proc procs[] = {
 	RO(P_CONNECT_GET_ALL_DOMAIN_STATS, p_get_all_domain_stats),
 	RO(P_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, p_event_register),
 	RO(P_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, p_event_deregister),
+	RW(P_DOMAIN_OPEN_CONSOLE, p_open_console),
 };
 
 const struct rpc_proc *remote_procs(struct dm *dm, const char *uri, unsigned *n)

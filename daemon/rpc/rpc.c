@@ -37,6 +37,7 @@ struct rpc_client {
 	uint8_t *out; /* bytes waiting to be written: out[out_off..out_len) */
 	size_t out_off, out_len, out_cap;
 	void *data;
+	rpc_stream_fn stream_fn;
 	struct rpc_client *next;
 };
 
@@ -275,6 +276,52 @@ int rpc_client_send_message(struct rpc_client *c, int proc, bool (*fn)(XDR *x, v
 	return ret;
 }
 
+void rpc_client_set_stream_handler(struct rpc_client *c, rpc_stream_fn fn)
+{
+	c->stream_fn = fn;
+}
+
+int rpc_client_send_stream(struct rpc_client *c, int proc, uint32_t serial, int status,
+			   const void *data, size_t len)
+{
+	struct rpc_header h = {
+		RPC_REMOTE_PROGRAM, RPC_REMOTE_VERSION, proc, RPC_STREAM, serial, status
+	};
+	XDR x;
+	size_t pos;
+	int ret = -EMSGSIZE;
+
+	if (c->dead)
+		return -EPIPE;
+	if (len > RPC_MAX_MSG - RPC_HEADER_LEN)
+		return -EMSGSIZE;
+	xdrmem_create(&x, (char *)c->s->msg_scratch, RPC_MAX_MSG, XDR_ENCODE);
+	if (put_header(&x, &h)) {
+		pos = xdr_getpos(&x);
+		memcpy(c->s->msg_scratch + pos, data, len); /* raw bytes, not XDR */
+		ret = queue_frame(c, c->s->msg_scratch, pos + len);
+	}
+	xdr_destroy(&x);
+	return ret;
+}
+
+int rpc_client_send_stream_error(struct rpc_client *c, int proc, uint32_t serial, int code,
+				 int domain, const char *msg)
+{
+	struct rpc_header h = { RPC_REMOTE_PROGRAM, RPC_REMOTE_VERSION, proc, RPC_STREAM, serial,
+				RPC_ERROR };
+	XDR x;
+	int ret = -EMSGSIZE;
+
+	if (c->dead)
+		return -EPIPE;
+	xdrmem_create(&x, (char *)c->s->msg_scratch, RPC_MAX_MSG, XDR_ENCODE);
+	if (put_header(&x, &h) && put_error(&x, code, domain, msg))
+		ret = queue_frame(c, c->s->msg_scratch, xdr_getpos(&x));
+	xdr_destroy(&x);
+	return ret;
+}
+
 /* ---- dispatch ---- */
 
 static const struct rpc_proc *find_proc(const struct rpc_server *s, int proc)
@@ -321,8 +368,12 @@ static void dispatch(struct rpc_client *c, const uint8_t *frame, size_t len)
 		keepalive(c, &h);
 		return;
 	}
+	if (h.type == RPC_STREAM && c->stream_fn && h.prog == RPC_REMOTE_PROGRAM) {
+		c->stream_fn(c, &h, frame + RPC_HEADER_LEN, len - RPC_HEADER_LEN);
+		return;
+	}
 	if (h.type != RPC_CALL) {
-		/* Streams and replies from a client: strandd has none open. */
+		/* Replies from a client, or a stream it has not opened. */
 		s->st.bad_calls++;
 		warn_rl(s, "client (pid %d) sent a message of type %d (procedure %d)", (int)c->pid,
 			h.type, h.proc);

@@ -139,6 +139,20 @@ int rpc_client_send_message(struct rpc_client *c, int proc, bool (*fn)(XDR *x, v
 void rpc_server_foreach_client(struct rpc_server *s, void (*fn)(struct rpc_client *c, void *arg),
 			       void *arg);
 
+/*
+ * Streams (libvirt's virStream, e.g. a console): after a call that opened one succeeded, the
+ * client's STREAM messages for it reach the client's stream handler (header and raw body);
+ * the server sends data with rpc_client_send_stream (status RPC_CONTINUE, raw bytes), the end
+ * with status RPC_OK and no data, an abort with rpc_client_send_stream_error.
+ */
+typedef void (*rpc_stream_fn)(struct rpc_client *c, const struct rpc_header *h, const uint8_t *body,
+			      size_t len);
+void rpc_client_set_stream_handler(struct rpc_client *c, rpc_stream_fn fn);
+int rpc_client_send_stream(struct rpc_client *c, int proc, uint32_t serial, int status,
+			   const void *data, size_t len);
+int rpc_client_send_stream_error(struct rpc_client *c, int proc, uint32_t serial, int code,
+				 int domain, const char *msg);
+
 /* Bounded decoders: a string is malloc'd (free it); NULL-able strings give NULL if absent. */
 bool rpc_xdr_string(XDR *x, char **s, unsigned max);
 bool rpc_xdr_opt_string(XDR *x, char **s, unsigned max);

@@ -386,6 +386,71 @@ class StranddTest(unittest.TestCase):
         self.assertIn("read only", r.stderr)
         self.assertNotIn("ro", virsh(d, "list", "--all", "--name").stdout.split())
 
+    # ---- the serial console (libvirt streams) ----
+
+    def test_console(self):
+        """virsh console (under a pty, as a user runs it) and python's openConsole stream:
+        the guest's serial output arrives, the end of the VM ends the stream."""
+        import pty
+        import select
+        d = self.d
+        serial = "<devices><serial type='pty'/></devices>"
+        hello = domain_xml("vc", vcpus=2, program="hello").replace(
+            "</os></domain>", "</os>%s</domain>" % serial)
+        conn = libvirt.open(d.uri)
+        # python: open the console of a paused domain, resume, read to EOF, finish
+        dom = conn.createXML(hello, libvirt.VIR_DOMAIN_START_PAUSED)
+        self.assertIn("<serial type='pty'>", dom.XMLDesc(0))
+        st = conn.newStream(0)
+        dom.openConsole(None, st, 0)
+        other = libvirt.open(d.uri)  # one console per domain: a second client is refused
+        with self.assertRaises(libvirt.libvirtError) as e:
+            other.lookupByName("vc").openConsole(None, other.newStream(0), 0)
+        self.assertIn("Active console session", str(e.exception))
+        other.close()
+        dom.resume()
+        out, deadline = b"", time.time() + 30
+        while time.time() < deadline:
+            b = st.recv(4096)
+            if b == -2:
+                time.sleep(0.05)
+                continue
+            if not b:
+                break
+            out += b
+        st.finish()
+        self.assertIn(b"all 2 vCPUs reported in", out)
+        # virsh console on a terminal
+        conn.createXML(hello, libvirt.VIR_DOMAIN_START_PAUSED)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvp("virsh", ["virsh", "-c", d.uri, "console", "vc"])
+        out, resumed, deadline = b"", False, time.time() + 30
+        while time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    b = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not b:
+                    break
+                out += b
+            if not resumed and b"Escape character" in out:
+                conn.lookupByName("vc").resume()
+                resumed = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertIn(b"all 2 vCPUs reported in", out, out.decode(errors="replace"))
+        self.assertEqual(os.WEXITSTATUS(status), 0)
+        # no pty serial: a clear error
+        dom = conn.createXML(domain_xml("nocon"), 0)
+        with self.assertRaises(libvirt.libvirtError) as e:
+            dom.openConsole(None, conn.newStream(0), 0)
+        self.assertIn("no <serial type='pty'>", str(e.exception))
+        dom.destroy()
+        conn.close()
+
     # ---- python3-libvirt ----
 
     def test_python_libvirt(self):
