@@ -298,7 +298,8 @@ int rpc_client_send_stream(struct rpc_client *c, int proc, uint32_t serial, int 
 	xdrmem_create(&x, (char *)c->s->msg_scratch, RPC_MAX_MSG, XDR_ENCODE);
 	if (put_header(&x, &h)) {
 		pos = xdr_getpos(&x);
-		memcpy(c->s->msg_scratch + pos, data, len); /* raw bytes, not XDR */
+		if (len)
+			memcpy(c->s->msg_scratch + pos, data, len); /* raw bytes, not XDR */
 		ret = queue_frame(c, c->s->msg_scratch, pos + len);
 	}
 	xdr_destroy(&x);
