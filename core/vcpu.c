@@ -13,6 +13,7 @@
 
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "util/gateword.h"
 #include "util/log.h"
 
 static __thread struct vcpu *tls_vcpu;
@@ -384,22 +385,40 @@ static void vcpu_handle_exit(struct vcpu *vcpu)
 	}
 }
 
-/* Park while the park mask is set; false when the loop must end (stop or finish). */
+static bool ext_parked(const struct vcpu *vcpu)
+{
+	return vcpu->ext_gate && gateword_parked(vcpu->ext_gate);
+}
+
+/*
+ * Park while the park mask is set or another process's gate word parks this vCPU; false when
+ * the loop must end (stop or finish). Parked either way, the vCPU counts in vm->parked (so a
+ * pause completes); on the mask it waits on park_cond, on the gate word on the word's futex
+ * (the other process cannot signal our condvar), with park_lock dropped.
+ */
 static bool vcpu_wait_runnable(struct vm *vm, struct vcpu *vcpu)
 {
 	bool run;
 
 	if (likely(!__atomic_load_n(&vcpu->park_mask, __ATOMIC_ACQUIRE) &&
-		   !__atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE) && !vcpu->finished))
+		   !__atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE) && !vcpu->finished &&
+		   !ext_parked(vcpu)))
 		return true;
 	pthread_mutex_lock(&vm->park_lock);
-	while (vcpu->park_mask && !vm->stop_requested && !vcpu->finished) {
+	while (!vm->stop_requested && !vcpu->finished && (vcpu->park_mask || ext_parked(vcpu))) {
 		if (!vcpu->parked) {
 			vcpu->parked = true;
 			vm->parked++;
 			pthread_cond_broadcast(&vm->park_cond);
 		}
-		pthread_cond_wait(&vm->park_cond, &vm->park_lock);
+		if (vcpu->park_mask) {
+			pthread_cond_wait(&vm->park_cond, &vm->park_lock);
+			continue;
+		}
+		/* A stop after the check above sets the word's STOP bit first: no lost wake. */
+		pthread_mutex_unlock(&vm->park_lock);
+		gateword_wait(vcpu->ext_gate);
+		pthread_mutex_lock(&vm->park_lock);
 	}
 	if (vcpu->parked) {
 		vcpu->parked = false;

@@ -43,6 +43,12 @@ struct vcpu {
 	bool parked;	    /* [vm->park_lock] */
 	bool finished;	    /* [vm->park_lock] left the run loop */
 	int finish_status;  /* [vm->park_lock] */
+	/*
+	 * A gate word another process parks this vCPU through (util/gateword.h; in the shared
+	 * file of monitor/vcpu_gate.h), NULL without one. Set by the builder before vm_start;
+	 * read by the vCPU thread; vm_request_stop sets its STOP bit.
+	 */
+	uint32_t *ext_gate;
 
 	struct vcpu_stats stats;
 	uint64_t tsc_khz; /* immutable after create (0 if unknown) */

@@ -12,6 +12,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "sched/thread.h"
+#include "util/gateword.h"
 #include "util/log.h"
 
 /* Identity-map and TSS pages for VMX real-mode emulation, below the 4 GiB BIOS area. */
@@ -245,6 +246,10 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status)
 	pthread_mutex_unlock(&vm->park_lock);
 	if (!first)
 		return;
+	/* After stop_requested: a vCPU on its gate word wakes and sees the stop. */
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->ext_gate)
+			gateword_stop(vm->vcpus[i]->ext_gate);
 	kick_all_but(vm, vcpu_current());
 	/* The counter cannot overflow with one write per VM; EAGAIN is impossible. */
 	if (write(vm->stop_fd, &one, sizeof(one)) < 0)

@@ -181,8 +181,7 @@ static void emit(struct dm *m, struct dm_dom *d, int ev, int detail)
 
 /* ---- files ---- */
 
-static void path_of(const struct dm *m, const struct dm_dom *d, const char *what, char *buf,
-		    size_t len)
+void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what, char *buf, size_t len)
 {
 	if (strcmp(what, "def") == 0)
 		snprintf(buf, len, "%s/domains/%s.xml", m->opts.state_dir, d->name);
@@ -198,7 +197,7 @@ int dm_save_def(struct dm *m, struct dm_dom *d, struct dm_err *err)
 
 	if (domain_format(d->def, 0, &xml, &de))
 		return xml_err(err, &de);
-	path_of(m, d, "def", path, sizeof(path));
+	dm_path_of(m, d, "def", path, sizeof(path));
 	ret = file_write_atomic(path, xml, strlen(xml), 0600);
 	free(xml);
 	if (ret)
@@ -226,13 +225,13 @@ static int save_state(struct dm *m, struct dm_dom *d)
 	json_object_object_add(o, "persistent", json_object_new_boolean(d->def != NULL));
 	json_object_object_add(o, "rebooting", json_object_new_boolean(d->rebooting));
 	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	path_of(m, d, "state", path, sizeof(path));
+	dm_path_of(m, d, "state", path, sizeof(path));
 	ret = file_write_atomic(path, txt, strlen(txt), 0600);
 	json_object_put(o);
 	if (ret)
 		return ret;
 	if (d->live && domain_format(d->live, DOMAIN_XML_LIVE, &xml, &de) == 0) {
-		path_of(m, d, "xml", path, sizeof(path));
+		dm_path_of(m, d, "xml", path, sizeof(path));
 		ret = file_write_atomic(path, xml, strlen(xml), 0600);
 		free(xml);
 	}
@@ -243,11 +242,14 @@ static void remove_state(struct dm *m, struct dm_dom *d)
 {
 	char path[4200];
 
-	path_of(m, d, "state", path, sizeof(path));
+	dm_path_of(m, d, "state", path, sizeof(path));
 	unlink(path);
-	path_of(m, d, "xml", path, sizeof(path));
+	dm_path_of(m, d, "xml", path, sizeof(path));
 	unlink(path);
-	path_of(m, d, "qmp", path, sizeof(path));
+	dm_path_of(m, d, "qmp", path, sizeof(path));
+	unlink(path);
+	/* The VM removes its gate when it ends; not when it was killed. */
+	dm_path_of(m, d, "gate", path, sizeof(path));
 	unlink(path);
 }
 
@@ -417,7 +419,7 @@ int dm_undefine(struct dm *m, struct dm_dom *d, struct dm_err *err)
 		return set_err(
 			err, DM_ERR_OPERATION_INVALID,
 			"Requested operation is not valid: cannot undefine transient domain");
-	path_of(m, d, "def", path, sizeof(path));
+	dm_path_of(m, d, "def", path, sizeof(path));
 	if (unlink(path) < 0 && errno != ENOENT)
 		return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot remove %s: %s", path,
 			       strerror(errno));
@@ -684,7 +686,7 @@ static void last_log_line(struct dm *m, struct dm_dom *d, char *buf, size_t len)
 	size_t n;
 
 	buf[0] = 0;
-	path_of(m, d, "log", path, sizeof(path));
+	dm_path_of(m, d, "log", path, sizeof(path));
 	if (file_read_all(path, 1 << 20, &txt, &n))
 		return;
 	while (n && (txt[n - 1] == '\n' || txt[n - 1] == '\r'))
@@ -820,7 +822,8 @@ static void on_exit_fd(void *opaque, uint32_t events)
 	process_gone(d->m, d);
 }
 
-static char opt_monitor[] = "--monitor", opt_paused[] = "--paused", opt_quiet[] = "--quiet";
+static char opt_monitor[] = "--monitor", opt_paused[] = "--paused", opt_quiet[] = "--quiet",
+	    opt_gate[] = "--vcpu-gate";
 
 /* Spawn strand for d->live: its own session, output to NAME.log. */
 static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
@@ -829,7 +832,7 @@ static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
 	struct domain_error de;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	char logp[4200], mon[200], **argv;
+	char logp[4200], mon[200], gatep[4200], **argv;
 	int master = -1, slave_fd = -1;
 	unsigned flags = m->opts.sched.kind == SCHED_KIND_GANG ||
 					 m->opts.sched.kind == SCHED_KIND_GANG_RELAXED ||
@@ -847,14 +850,18 @@ static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
 		return set_err(err, DM_ERR_NO_MEMORY, "out of memory");
 	}
 	memcpy(argv, a.argv, a.argc * sizeof(char *));
-	path_of(m, d, "qmp", d->qmp_path, sizeof(d->qmp_path));
+	dm_path_of(m, d, "qmp", d->qmp_path, sizeof(d->qmp_path));
 	snprintf(mon, sizeof(mon), "unix:%s", d->qmp_path);
 	argv[a.argc] = opt_monitor;
 	argv[a.argc + 1] = mon;
 	argv[a.argc + 2] = opt_paused;
 	argv[a.argc + 3] = opt_quiet;
-	argv[a.argc + 4] = NULL;
-	path_of(m, d, "log", logp, sizeof(logp));
+	/* Always: a strandd restarted with a cross-domain strategy can steer this VM too. */
+	dm_path_of(m, d, "gate", gatep, sizeof(gatep));
+	argv[a.argc + 4] = opt_gate;
+	argv[a.argc + 5] = gatep;
+	argv[a.argc + 6] = NULL;
+	dm_path_of(m, d, "log", logp, sizeof(logp));
 	posix_spawn_file_actions_init(&fa);
 	if (a.serial_pty) {
 		/* The VM's stdio is a pty; strandd keeps the master (virsh console). */

@@ -62,6 +62,13 @@ struct dm {
 int __must_check dm_qmp(struct dm_dom *d, const char *cmd, json_object *args, json_object **ret,
 			struct dm_err *err);
 
+/*
+ * A domain's file: "def" (STATE/domains/NAME.xml), else RUN/NAME.WHAT ("qmp", "state", "xml",
+ * "log", "gate": the shared vCPU gate of monitor/vcpu_gate.h).
+ */
+void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what, char *buf,
+		size_t len);
+
 /* Write d's persistent definition (atomically). */
 int __must_check dm_save_def(struct dm *m, struct dm_dom *d, struct dm_err *err);
 

@@ -3,11 +3,13 @@
  * gang, gang-relaxed and credit (sched/strategy.h, the same decisions and controller loop
  * `strand run --vm ... --vm ...` runs in one process), steering each domain's vCPU threads from
  * outside: the controller samples the threads in /proc/TID (strandd is on the same host) and
- * parks or releases a vCPU through that domain's monitor (`x-strand-vcpu-gate`).
+ * parks or releases a vCPU through the domain's shared vCPU gate (monitor/vcpu_gate.h: an
+ * atomic word, a kick signal and a futex wake, the VM's main loop never woken), or, for a VM
+ * started without one, through its monitor (`x-strand-vcpu-gate`, one command per gate).
  *
- * Threads and ownership: the controller runs on its own thread. It uses one monitor connection
- * per domain of its own (struct dm_sched_dom.qmp), never the main thread's, so the two never
- * share a socket. The main thread owns everything else and changes the set of domains only with
+ * Threads and ownership: the controller runs on its own thread. It maps each domain's gate
+ * itself, or uses a monitor connection per domain of its own (struct dm_sched_dom.qmp), never
+ * the main thread's, so the two never share a socket. The main thread owns everything else and changes the set of domains only with
  * the controller stopped (dm_sched_add/remove stop it, rebuild the tables, start it again);
  * weights and caps change live through sched_vmparam's atomic weight_req/cap_req.
  * Stopping the controller releases every vCPU it parked.
@@ -23,6 +25,7 @@
 #include "daemon/dm.h"
 #include "daemon/dm_priv.h"
 #include "monitor/qmp_client.h"
+#include "monitor/vcpu_gate.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -32,14 +35,17 @@
 /* One domain under the controller. */
 struct dm_sched_dom {
 	struct dm_dom *d;
+	pid_t pid;		/* the VM process (a copy: the controller never reads d's) */
+	struct vcpu_gate gate;	/* mapped (gate.hdr set), or else: */
 	struct qmp_client *qmp; /* the controller thread's own connection */
 	unsigned inflight;	/* gate commands sent, not yet answered (controller thread) */
 };
 
-/* One vCPU's gate: its domain's connection and its index there. */
+/* One vCPU's gate: its domain, its index there and its thread. */
 struct gate {
 	struct dm_sched_dom *sd;
 	unsigned index;
+	pid_t tid;
 };
 
 struct dm_sched {
@@ -128,6 +134,11 @@ static void gate(void *opaque, bool park)
 	char cmd[96];
 	int n;
 
+	if (sd->gate.hdr) {
+		if (vcpu_gate_set(&sd->gate, g->index, park, sd->pid, g->tid))
+			__atomic_fetch_add(&s->gate_errors, 1, __ATOMIC_RELAXED); /* going away */
+		return;
+	}
 	if (!sd->qmp) {
 		__atomic_fetch_add(&s->gate_errors, 1, __ATOMIC_RELAXED);
 		return;
@@ -164,8 +175,10 @@ static void stop(struct dm *m)
 
 static void free_tables(struct dm_sched *s)
 {
-	for (unsigned i = 0; i < s->ndoms; i++)
+	for (unsigned i = 0; i < s->ndoms; i++) {
 		qmp_client_close(s->doms[i].qmp);
+		vcpu_gate_close(&s->doms[i].gate, false);
+	}
 	free(s->doms);
 	free(s->gates);
 	free(s->ctl.vms);
@@ -221,19 +234,35 @@ static void rebuild(struct dm *m, const struct dm_dom *skip)
 		struct dm_sched_dom *sd;
 		struct sched_vmparam *vp;
 		struct errbuf eb = { "" };
+		char path[4200];
 
 		if (d == skip || !d->live || !d->nvcpu_tids)
 			continue;
 		sd = &s->doms[s->ndoms];
 		sd->d = d;
-		if (qmp_client_connect(&sd->qmp, d->qmp_path, 2000, &eb))
+		sd->pid = d->pid;
+		dm_path_of(m, d, "gate", path, sizeof(path));
+		if (vcpu_gate_open(&sd->gate, path, 1000, &eb) == 0 &&
+		    sd->gate.nslots != d->nvcpu_tids) {
+			log_warn("%s: its vCPU gate has %u slots for %u vCPUs: steered through its "
+				 "monitor",
+				 d->name, sd->gate.nslots, d->nvcpu_tids);
+			vcpu_gate_close(&sd->gate, false);
+		} else if (sd->gate.hdr) {
+			/* Starting over: what a strandd before this one parked runs again. */
+			vcpu_gate_release_all(&sd->gate);
+		} else {
+			log_info("%s: %s: steered through its monitor", d->name, eb.msg);
+			eb.msg[0] = 0;
+		}
+		if (!sd->gate.hdr && qmp_client_connect(&sd->qmp, d->qmp_path, 2000, &eb))
 			log_warn("%s: the strategy cannot reach its monitor: %s", d->name, eb.msg);
 		vp = &s->ctl.vms[s->ndoms];
 		vp->weight = vp->weight_req = weight_of(d);
 		vp->cap_pct = vp->cap_req = cap_of(d);
 		vp->nvcpus = d->nvcpu_tids;
 		for (unsigned j = 0; j < d->nvcpu_tids; j++, k++) {
-			s->gates[k] = (struct gate){ sd, j };
+			s->gates[k] = (struct gate){ sd, j, d->vcpu_tids[j] };
 			s->ctl.vcpus[k].vm = s->ndoms;
 			s->ctl.vcpus[k].tid = d->vcpu_tids[j];
 			s->ctl.vcpus[k].gate = gate;

@@ -112,8 +112,9 @@ void cli_usage_run(FILE *f)
 		"  --vm                   starts the options of one more VM; host-wide options\n"
 		"                         (--sched, --topology, --housekeeping, --allow-smt-sharing,\n"
 		"                         --stats, --stats-json, --timeout, --log-level, --kvm,\n"
-		"                         --monitor, --paused) come before the first --vm;\n"
-		"                         --results-json, --quiet and --console there apply to every VM\n"
+		"                         --monitor, --paused, --vcpu-gate) come before the first\n"
+		"                         --vm; --results-json, --quiet and --console there apply\n"
+		"                         to every VM\n"
 		"  --name NAME            the VM's name in reports and thread names (default vmN)\n"
 		"\n"
 		"Devices (virtio-mmio):\n"
@@ -134,6 +135,9 @@ void cli_usage_run(FILE *f)
 		"  --monitor unix:PATH|fd:N   a QMP monitor socket (repeatable): strand listens on\n"
 		"                         PATH, or serves an inherited socket (listening or connected)\n"
 		"  --paused               start with every vCPU paused until the monitor's `cont`\n"
+		"  --vcpu-gate FILE       make FILE a shared gate through which a scheduler in\n"
+		"                         another process parks and releases the vCPUs (strandd's\n"
+		"                         cross-domain strategies); strand removes it at exit\n"
 		"\n"
 		"Running:\n"
 		"  --timeout DURATION     stop the VM after DURATION (e.g. 10s, 500ms; > 0); exit 124\n"
@@ -268,6 +272,7 @@ enum {
 	OPT_VCONSOLE,
 	OPT_MONITOR,
 	OPT_PAUSED,
+	OPT_VCPU_GATE,
 	OPT_VM,
 	OPT_HELP,
 };
@@ -317,6 +322,7 @@ const struct option cli_run_options[] = {
 	{ "virtio-console", required_argument, NULL, OPT_VCONSOLE },
 	{ "monitor", required_argument, NULL, OPT_MONITOR },
 	{ "paused", no_argument, NULL, OPT_PAUSED },
+	{ "vcpu-gate", required_argument, NULL, OPT_VCPU_GATE },
 	{ "vm", no_argument, NULL, OPT_VM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -342,6 +348,7 @@ static bool is_global_option(int opt)
 	case OPT_KVM:
 	case OPT_MONITOR:
 	case OPT_PAUSED:
+	case OPT_VCPU_GATE:
 		return true;
 	default:
 		return false;
@@ -782,6 +789,9 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 			break;
 		case OPT_PAUSED:
 			cfg->start_paused = true;
+			break;
+		case OPT_VCPU_GATE:
+			cfg->vcpu_gate = optarg;
 			break;
 		case OPT_HELP:
 			cli_usage_run(stdout);

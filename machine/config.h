@@ -97,6 +97,7 @@ struct machine_config {
 	unsigned nmonitors;
 	const char *monitors[CONFIG_MAX_MONITORS]; /* --monitor unix:PATH | fd:N (QMP) */
 	bool start_paused;			   /* --paused: vCPUs wait for QMP `cont` */
+	const char *vcpu_gate; /* --vcpu-gate FILE: the shared gate (monitor/vcpu_gate.h) */
 };
 
 void config_defaults(struct machine_config *c);

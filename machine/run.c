@@ -25,6 +25,7 @@
 #include "devices/chardev.h"
 #include "iothreads/ioloop.h"
 #include "monitor/qmp.h"
+#include "monitor/vcpu_gate.h"
 #include "sched/place.h"
 #include "sched/strategy.h"
 #include "sched/topology.h"
@@ -441,6 +442,39 @@ static bool needs_topology(const struct run *r)
 	return false;
 }
 
+/*
+ * --vcpu-gate: the shared file (monitor/vcpu_gate.h), one slot per vCPU in run order, each
+ * vCPU's ext_gate its slot's word. Before the vCPUs start; published once their tids exist.
+ */
+static int gate_create(struct run *r, struct errbuf *err)
+{
+	unsigned k = 0;
+	int ret;
+
+	if (!r->host.vcpu_gate)
+		return 0;
+	ret = vcpu_gate_create(&r->gate, r->host.vcpu_gate, run_total_vcpus(r), THREAD_KICK_SIGNAL,
+			       err);
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < r->nvms; i++)
+		for (unsigned j = 0; j < r->m[i]->vm->nr_vcpus; j++, k++)
+			r->m[i]->vm->vcpus[j]->ext_gate = vcpu_gate_word(&r->gate, k);
+	return 0;
+}
+
+static void gate_publish(struct run *r)
+{
+	unsigned k = 0;
+
+	if (!r->gate.hdr)
+		return;
+	for (unsigned i = 0; i < r->nvms; i++)
+		for (unsigned j = 0; j < r->m[i]->vm->nr_vcpus; j++, k++)
+			vcpu_gate_set_tid(&r->gate, k, r->m[i]->vm->vcpus[j]->thread.tid);
+	vcpu_gate_publish(&r->gate);
+}
+
 static int run_all(struct run *r)
 {
 	static const struct topology none; /* nr_pus 0: nothing reads it on this path */
@@ -499,6 +533,11 @@ static int run_all(struct run *r)
 		log_error("%s", err.msg);
 		return 2;
 	}
+	ret = gate_create(r, &err);
+	if (ret) {
+		log_error("%s", err.msg);
+		return 4;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -545,6 +584,8 @@ static int run_all(struct run *r)
 			break;
 		}
 	}
+	if (!status)
+		gate_publish(r);
 	if (!status && (start_sched(r, t) || control_base_affinity(r))) {
 		log_error("cannot start the scheduling strategy");
 		stop_all(r, VM_STOP_HOST_ERROR, 4);
@@ -579,6 +620,8 @@ static int check_outputs(const struct run *r, struct errbuf *err)
 		return -EINVAL;
 	if (r->host.stats_json &&
 	    cliopt_check_output("--stats-json", r->host.stats_json, false, err))
+		return -EINVAL;
+	if (r->host.vcpu_gate && cliopt_check_output("--vcpu-gate", r->host.vcpu_gate, false, err))
 		return -EINVAL;
 	for (unsigned i = 0; i < r->nvms; i++) {
 		const struct machine_config *c = &r->cfg[i];
@@ -662,6 +705,7 @@ int run_main(int argc, char **argv)
 	free(r.parked_carry_ns);
 	for (unsigned i = 0; i < r.nvms; i++)
 		free(r.vcpu_base[i]);
+	vcpu_gate_close(&r.gate, true);
 	control_destroy(&r);
 	ioloop_destroy(r.loop);
 	if (r.sigfd >= 0)

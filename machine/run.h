@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "machine/config.h"
+#include "monitor/vcpu_gate.h"
 #include "sched/place.h"
 #include "sched/strategy.h"
 #include "util/errbuf.h"
@@ -65,6 +66,7 @@ struct run {
 	struct control *ctl;	  /* the monitor (machine/control.c); NULL without --monitor */
 	const char *stop_cause[RUN_MAX_VMS]; /* QMP SHUTDOWN reason when the host stopped it */
 	uint64_t tunings;		     /* live changes made through the monitor */
+	struct vcpu_gate gate; /* --vcpu-gate: created before the vCPUs start, main thread */
 };
 
 int run_main(int argc, char **argv);

@@ -24,6 +24,7 @@
 
 #include "monitor/qmp.h"
 #include "monitor/qmp_client.h"
+#include "monitor/vcpu_gate.h"
 #include "tests/support.h"
 #include "util/clock.h"
 
@@ -212,6 +213,136 @@ Test(monitor, lifecycle_stop_cont_powerdown)
 	qmp_client_close(p.c);
 	p.c = NULL;
 	finish_expect(&p, 0);
+}
+
+/* One vCPU's progress counter (x-strand-query-progress). */
+static uint64_t progress_of(struct qmp_client *c, unsigned index)
+{
+	json_object *r = ok(c, "x-strand-query-progress", NULL), *a, *p;
+	uint64_t v;
+
+	cr_assert(json_object_object_get_ex(r, "vcpus", &a));
+	cr_assert_gt(json_object_array_length(a), (size_t)index);
+	cr_assert(json_object_object_get_ex(json_object_array_get_idx(a, index), "progress", &p));
+	v = (uint64_t)json_object_get_int64(p);
+	json_object_put(r);
+	return v;
+}
+
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	f = fopen(path, "re");
+	cr_assert(f, "no %s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	cr_assert(p && p[1] && p[2]);
+	return p[2];
+}
+
+/*
+ * --vcpu-gate: a scheduler in another process (here the test, as strandd does it) parks and
+ * releases single vCPUs through the shared file, without the monitor; a pause completes with a
+ * vCPU parked there; a quit wakes vCPUs sleeping on the gate; the file goes with the VM.
+ */
+Test(monitor, shared_vcpu_gate)
+{
+	char gate[108];
+	const char *extra[] = {
+		"--guest", "idle:spin=1", "--vcpus", "2", "--vcpu-gate", gate, NULL
+	};
+	struct errbuf err = { "" };
+	struct vcpu_gate g;
+	struct vmproc p;
+	pid_t t0, t1;
+	uint64_t a, b, c1;
+
+	SKIP_WITHOUT_KVM();
+	test_sock_path(gate, sizeof(gate), "gate");
+	start(&p, extra);
+	cr_assert_eq(vcpu_gate_open(&g, gate, 10000, &err), 0, "%s", err.msg);
+	cr_assert_eq(g.nslots, 2);
+	cr_assert_eq(g.hdr->pid, p.bg.pid);
+	t0 = vcpu_tid(p.c, NULL, 0);
+	t1 = vcpu_tid(p.c, NULL, 1);
+	cr_assert_eq(g.slots[0].tid, t0);
+	cr_assert_eq(g.slots[1].tid, t1);
+
+	cr_assert_eq(vcpu_gate_set(&g, 0, true, p.bg.pid, t0), 0);
+	sleep_ms(200);
+	a = progress_of(p.c, 0);
+	c1 = progress_of(p.c, 1);
+	sleep_ms(300);
+	b = progress_of(p.c, 0);
+	cr_assert_eq(a, b, "vCPU 0 ran while parked at the gate: %llu -> %llu",
+		     (unsigned long long)a, (unsigned long long)b);
+	cr_assert_gt(progress_of(p.c, 1), c1, "vCPU 1 stopped with vCPU 0");
+	cr_assert_eq(thread_state(t0), 'S', "a parked vCPU sleeps");
+	cr_assert_str_eq(status(p.c), "running");
+
+	/* A pause completes with vCPU 0 parked at the gate; cont leaves it parked there. */
+	json_object_put(ok(p.c, "stop", NULL));
+	expect_event(p.c, "STOP");
+	cr_assert_str_eq(status(p.c), "paused");
+	json_object_put(ok(p.c, "cont", NULL));
+	expect_event(p.c, "RESUME");
+	sleep_ms(200);
+	cr_assert_eq(progress_of(p.c, 0), b, "cont released a vCPU the gate parks");
+
+	cr_assert_eq(vcpu_gate_set(&g, 0, false, p.bg.pid, t0), 0);
+	sleep_ms(200);
+	cr_assert_gt(progress_of(p.c, 0), b, "vCPU 0 does not run after its release");
+
+	/* Both parked, then quit: the stop wakes them; the VM ends at once and removes the file. */
+	cr_assert_eq(vcpu_gate_set(&g, 0, true, p.bg.pid, t0), 0);
+	cr_assert_eq(vcpu_gate_set(&g, 1, true, p.bg.pid, t1), 0);
+	sleep_ms(100);
+	cr_assert_eq(thread_state(t1), 'S');
+	finish_expect(&p, 0);
+	cr_assert_neq(access(gate, F_OK), 0, "strand left its gate file behind");
+	vcpu_gate_close(&g, false);
+}
+
+/* A gate file that is not one, or a bad --vcpu-gate path: refused, never a crash. */
+Test(monitor, vcpu_gate_refuses_bad_files)
+{
+	struct errbuf err = { "" };
+	struct vcpu_gate g;
+	char path[256];
+	struct vcpu_gate_hdr h = { .magic = VCPU_GATE_MAGIC,
+				   .version = VCPU_GATE_VERSION,
+				   .nslots = 4,
+				   .kick_signal = 0,
+				   .ready = 1 };
+	struct run_result r;
+
+	cr_assert_eq(test_tmpfile(path, sizeof(path), "short", 5), 0);
+	cr_assert_eq(vcpu_gate_open(&g, path, 10, &err), -EPROTO);
+	unlink(path);
+	/* A header claiming more slots than the file holds, and a signal that is no kick. */
+	cr_assert_eq(test_tmpfile(path, sizeof(path), &h, sizeof(h)), 0);
+	cr_assert_eq(vcpu_gate_open(&g, path, 10, &err), -EPROTO);
+	cr_assert(strstr(err.msg, "bad header"), "%s", err.msg);
+	unlink(path);
+	h.ready = 0;
+	cr_assert_eq(test_tmpfile(path, sizeof(path), &h, sizeof(h)), 0);
+	cr_assert_eq(vcpu_gate_open(&g, path, 10, &err), -ETIMEDOUT);
+	unlink(path);
+	cr_assert_eq(vcpu_gate_open(&g, "/nonexistent/gate", 10, &err), -ENOENT);
+
+	SKIP_WITHOUT_KVM();
+	cr_assert_eq(test_run_strand(&r, NULL, 30, "run", "--guest", "idle", "--vcpu-gate",
+				     "/nonexistent/dir/gate", NULL),
+		     0);
+	cr_assert_eq(r.status, 2, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "--vcpu-gate"), "%s", r.err);
+	test_run_free(&r);
 }
 
 Test(monitor, paused_start_and_halting_guest)
