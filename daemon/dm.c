@@ -119,8 +119,7 @@ pid_t dm_dom_pid(const struct dm_dom *d)
 void dm_get_counters(const struct dm *m, struct dm_counters *out)
 {
 	*out = m->counters;
-	dm_sched_counters((struct dm *)m, &out->sched_ticks, &out->sched_gates,
-			  &out->sched_gate_errors);
+	dm_sched_counters((struct dm *)m, out);
 }
 
 struct dm_dom *dm_lookup_name(struct dm *m, const char *name)

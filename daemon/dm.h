@@ -274,6 +274,8 @@ struct dm_counters {
 	uint64_t started, stopped, crashed, reattached, defined, qmp_errors;
 	/* The strategy across domains (since its last restart): ticks, gate calls, failures. */
 	uint64_t sched_ticks, sched_gates, sched_gate_errors;
+	/* Domains it steers through their shared vCPU gate; the rest through their monitor. */
+	unsigned sched_shared_gates, sched_monitor_gates;
 };
 void dm_get_counters(const struct dm *m, struct dm_counters *out);
 

@@ -79,7 +79,7 @@ void dm_sched_add(struct dm *m, struct dm_dom *d);
 void dm_sched_remove(struct dm *m, struct dm_dom *d);
 /* A domain's weight or cap changed (schedinfo --set --live). */
 void dm_sched_update(struct dm *m, struct dm_dom *d);
-void dm_sched_counters(struct dm *m, uint64_t *ticks, uint64_t *gates, uint64_t *errors);
+void dm_sched_counters(struct dm *m, struct dm_counters *out);
 /* CPU time the strategy accounted to d, -1 if it does not run. */
 int64_t dm_sched_cpu_ns(struct dm *m, struct dm_dom *d);
 

@@ -368,11 +368,19 @@ int64_t dm_sched_cpu_ns(struct dm *m, struct dm_dom *d)
 	return -1;
 }
 
-void dm_sched_counters(struct dm *m, uint64_t *ticks, uint64_t *gates, uint64_t *errors)
+void dm_sched_counters(struct dm *m, struct dm_counters *out)
 {
 	struct dm_sched *s = m->sched;
 
-	*ticks = s ? __atomic_load_n(&s->ctl.ticks, __ATOMIC_RELAXED) : 0;
-	*gates = s ? __atomic_load_n(&s->ctl.gates, __ATOMIC_RELAXED) : 0;
-	*errors = s ? __atomic_load_n(&s->gate_errors, __ATOMIC_RELAXED) : 0;
+	out->sched_ticks = s ? __atomic_load_n(&s->ctl.ticks, __ATOMIC_RELAXED) : 0;
+	out->sched_gates = s ? __atomic_load_n(&s->ctl.gates, __ATOMIC_RELAXED) : 0;
+	out->sched_gate_errors = s ? __atomic_load_n(&s->gate_errors, __ATOMIC_RELAXED) : 0;
+	out->sched_shared_gates = out->sched_monitor_gates = 0;
+	/* Main thread: the tables change only on it. */
+	for (unsigned i = 0; s && i < s->ndoms; i++) {
+		if (s->doms[i].gate.hdr)
+			out->sched_shared_gates++;
+		else
+			out->sched_monitor_gates++;
+	}
 }

@@ -420,6 +420,10 @@ Test(dm, gang_across_domains)
 		     (unsigned long long)c.sched_gates);
 	cr_expect_eq(c.sched_gate_errors, 0, "%llu gate calls failed",
 		     (unsigned long long)c.sched_gate_errors);
+	cr_expect_eq(c.sched_shared_gates, 2,
+		     "%u domains steered through their shared gate, %u "
+		     "through their monitor",
+		     c.sched_shared_gates, c.sched_monitor_gates);
 	for (int i = 0; i < 2; i++) {
 		struct dm_vcpu *v = NULL;
 		unsigned n = 0;
