@@ -62,43 +62,6 @@ static bool cross_domain(enum sched_kind k)
 	return k == SCHED_KIND_GANG || k == SCHED_KIND_GANG_RELAXED || k == SCHED_KIND_CREDIT;
 }
 
-/* Any thread's run time, run delay and state, from /proc/TID (threads of other processes). */
-static int sample_any(pid_t tid, uint64_t *cpu_ns, uint64_t *delay_ns, char *state)
-{
-	char path[64], buf[512], *p;
-	unsigned long long cpu, delay;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	if (sscanf(buf, "%llu %llu", &cpu, &delay) != 2)
-		return -EIO;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || !p[1] || !p[2])
-		return -EIO;
-	*cpu_ns = cpu;
-	*delay_ns = delay;
-	*state = p[2];
-	return 0;
-}
-
 /* Controller thread: what came back on a domain's connection (gate replies, events). */
 static void drain(struct dm_sched *s, struct dm_sched_dom *sd)
 {
@@ -276,7 +239,7 @@ static void rebuild(struct dm *m, const struct dm_dom *skip)
 		s->ctl.ncpus -= m->opts.housekeeping;
 	s->ctl.nvms = s->ndoms;
 	s->ctl.nvcpus = k;
-	s->ctl.sample = sample_any;
+	s->ctl.sample = sched_sample_proc;
 	s->ctl.stop = false;
 	s->ctl.ticks = s->ctl.gates = 0;
 	if (sched_ctl_start(&s->ctl, NULL)) {

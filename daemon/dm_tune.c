@@ -42,6 +42,29 @@ static int not_active(struct dm_err *e, const struct dm_dom *d)
 		    "Requested operation is not valid: domain '%s' is not running", d->name);
 }
 
+static int no_config(struct dm_err *e, const struct dm_dom *d)
+{
+	return terr(e, DM_ERR_OPERATION_INVALID,
+		    "Requested operation is not valid: transient domain '%s' has no persistent "
+		    "configuration",
+		    d->name);
+}
+
+/*
+ * A tuning's flags as libvirt reads them: neither --live nor --config means the current
+ * state (live if running, else config); each one asked for must exist.
+ */
+static int resolve_affect(struct dm_dom *d, unsigned *flags, struct dm_err *e)
+{
+	if (!(*flags & (DM_AFFECT_LIVE | DM_AFFECT_CONFIG)))
+		*flags |= d->live ? DM_AFFECT_LIVE : DM_AFFECT_CONFIG;
+	if ((*flags & DM_AFFECT_LIVE) && !d->live)
+		return not_active(e, d);
+	if ((*flags & DM_AFFECT_CONFIG) && !d->def)
+		return no_config(e, d);
+	return 0;
+}
+
 /* Which definition a flags word means: live (running), config, or the current one. */
 static int pick_def(struct dm_dom *d, unsigned flags, struct domain_def **out, struct dm_err *e)
 {
@@ -55,10 +78,7 @@ static int pick_def(struct dm_dom *d, unsigned flags, struct domain_def **out, s
 		*out = d->live;
 	} else if (flags & DM_AFFECT_CONFIG) {
 		if (!d->def)
-			return terr(e, DM_ERR_OPERATION_INVALID,
-				    "Requested operation is not valid: transient domain '%s' has "
-				    "no persistent configuration",
-				    d->name);
+			return no_config(e, d);
 		*out = d->def;
 	} else {
 		*out = d->live ? d->live : d->def;
@@ -249,15 +269,9 @@ int dm_pin_vcpu(struct dm *m, struct dm_dom *d, unsigned vcpu, const struct doma
 	ret = check_cpus(cpus, err);
 	if (ret)
 		return ret;
-	if (!(flags & (DM_AFFECT_LIVE | DM_AFFECT_CONFIG)))
-		flags = d->live ? DM_AFFECT_LIVE : DM_AFFECT_CONFIG;
-	if ((flags & DM_AFFECT_LIVE) && !d->live)
-		return not_active(err, d);
-	if ((flags & DM_AFFECT_CONFIG) && !d->def)
-		return terr(err, DM_ERR_OPERATION_INVALID,
-			    "Requested operation is not valid: transient domain '%s' has no "
-			    "persistent configuration",
-			    d->name);
+	ret = resolve_affect(d, &flags, err);
+	if (ret)
+		return ret;
 	if (flags & DM_AFFECT_LIVE) {
 		json_object *a = json_object_new_object();
 
@@ -317,15 +331,9 @@ int dm_pin_emulator(struct dm *m, struct dm_dom *d, const struct domain_cpuset *
 
 	if (ret)
 		return ret;
-	if (!(flags & (DM_AFFECT_LIVE | DM_AFFECT_CONFIG)))
-		flags = d->live ? DM_AFFECT_LIVE : DM_AFFECT_CONFIG;
-	if ((flags & DM_AFFECT_LIVE) && !d->live)
-		return not_active(err, d);
-	if ((flags & DM_AFFECT_CONFIG) && !d->def)
-		return terr(err, DM_ERR_OPERATION_INVALID,
-			    "Requested operation is not valid: transient domain '%s' has no "
-			    "persistent configuration",
-			    d->name);
+	ret = resolve_affect(d, &flags, err);
+	if (ret)
+		return ret;
 	if (flags & DM_AFFECT_LIVE) {
 		json_object *a = json_object_new_object();
 
@@ -413,15 +421,9 @@ int dm_pin_iothread(struct dm *m, struct dm_dom *d, unsigned id, const struct do
 	if (!domain_iothread_find(cur, id))
 		return terr(err, DM_ERR_INVALID_ARG,
 			    "invalid argument: domain '%s' has no iothread %u", d->name, id);
-	if (!(flags & (DM_AFFECT_LIVE | DM_AFFECT_CONFIG)))
-		flags = d->live ? DM_AFFECT_LIVE : DM_AFFECT_CONFIG;
-	if ((flags & DM_AFFECT_LIVE) && !d->live)
-		return not_active(err, d);
-	if ((flags & DM_AFFECT_CONFIG) && !d->def)
-		return terr(err, DM_ERR_OPERATION_INVALID,
-			    "Requested operation is not valid: transient domain '%s' has no "
-			    "persistent configuration",
-			    d->name);
+	ret = resolve_affect(d, &flags, err);
+	if (ret)
+		return ret;
 	if (flags & DM_AFFECT_LIVE) {
 		json_object *a = json_object_new_object();
 		struct domain_iothread *it =
@@ -588,15 +590,9 @@ int dm_sched_set(struct dm *m, struct dm_dom *d, const struct dm_param *p, unsig
 	struct domain_def tmp;
 	int ret;
 
-	if (!(flags & (DM_AFFECT_LIVE | DM_AFFECT_CONFIG)))
-		flags = d->live ? DM_AFFECT_LIVE : DM_AFFECT_CONFIG;
-	if ((flags & DM_AFFECT_LIVE) && !d->live)
-		return not_active(err, d);
-	if ((flags & DM_AFFECT_CONFIG) && !d->def)
-		return terr(err, DM_ERR_OPERATION_INVALID,
-			    "Requested operation is not valid: transient domain '%s' has no "
-			    "persistent configuration",
-			    d->name);
+	ret = resolve_affect(d, &flags, err);
+	if (ret)
+		return ret;
 	if ((flags & DM_AFFECT_LIVE) && m->opts.sched.kind != SCHED_KIND_CREDIT)
 		return terr(err, DM_ERR_OPERATION_UNSUPPORTED,
 			    "Operation not supported: strandd shares CPUs between domains with "

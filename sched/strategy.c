@@ -103,7 +103,7 @@ int sched_sample_proc(pid_t tid, uint64_t *cpu_ns, uint64_t *delay_ns, char *sta
 	char *p;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -116,7 +116,7 @@ int sched_sample_proc(pid_t tid, uint64_t *cpu_ns, uint64_t *delay_ns, char *sta
 		return -EIO;
 	*cpu_ns = cpu;
 	*delay_ns = delay;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -107,7 +107,7 @@ struct sched_ctl {
 	int (*sample)(pid_t tid, uint64_t *cpu_ns, uint64_t *delay_ns, char *state);
 };
 
-/* Read /proc/self/task/TID/schedstat and stat. */
+/* Read /proc/TID/schedstat and stat: a thread of this process or of another (strandd). */
 int sched_sample_proc(pid_t tid, uint64_t *cpu_ns, uint64_t *delay_ns, char *state);
 
 /* ---- decisions (pure) ---- */
