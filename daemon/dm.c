@@ -26,6 +26,7 @@
 #include "daemon/xml/argv.h"
 #include "iothreads/ioloop.h"
 #include "monitor/qmp_client.h"
+#include "monitor/vcpu_gate.h"
 #include "util/clock.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -1303,6 +1304,31 @@ static void load_defs(struct dm *m)
 }
 
 /* A state file from an earlier strandd: re-attach if its process is still the same one. */
+/*
+ * Re-attached: a strandd killed while its strategy had vCPUs of this VM parked leaves them
+ * parked; they run again now (a strategy of this strandd, if any, steers them anew).
+ */
+static void release_gates(struct dm *m, struct dm_dom *d)
+{
+	struct errbuf eb = { "" };
+	struct dm_err e = { 0, 0, "" };
+	struct vcpu_gate g;
+	char path[4200];
+	json_object *a;
+
+	dm_path_of(m, d, "gate", path, sizeof(path));
+	if (vcpu_gate_open(&g, path, 0, &eb) == 0) {
+		vcpu_gate_release_all(&g);
+		vcpu_gate_close(&g, false);
+		return;
+	}
+	/* A VM without a shared gate was steered through its monitor. */
+	a = json_object_new_object();
+	json_object_object_add(a, "park", json_object_new_boolean(0));
+	if (dm_qmp(d, "x-strand-vcpu-gate", a, NULL, &e))
+		log_warn("%s: cannot release its vCPUs: %s", d->name, e.message);
+}
+
 static void reattach_one(struct dm *m, const char *path)
 {
 	char *txt, xmlp[4300];
@@ -1399,6 +1425,7 @@ static void reattach_one(struct dm *m, const char *path)
 	if (d->pidfd >= 0 && ioloop_add_fd(m->loop, d->pidfd, EPOLLIN, on_exit_fd, d, &d->pid_h))
 		log_warn("%s: cannot watch pid %d", name, (int)pid);
 	m->counters.reattached++;
+	release_gates(m, d);
 	dm_sched_add(m, d);
 	log_info("%s: re-attached to its VM (pid %d, id %d)", name, (int)pid, d->id);
 	return;

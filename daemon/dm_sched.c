@@ -205,16 +205,17 @@ static void rebuild(struct dm *m, const struct dm_dom *skip)
 		sd->d = d;
 		sd->pid = d->pid;
 		dm_path_of(m, d, "gate", path, sizeof(path));
-		if (vcpu_gate_open(&sd->gate, path, 1000, &eb) == 0 &&
+		/*
+		 * No wait (main thread): strand publishes the gate before its monitor answers,
+		 * and strandd knows the vCPU threads only from the monitor.
+		 */
+		if (vcpu_gate_open(&sd->gate, path, 0, &eb) == 0 &&
 		    sd->gate.nslots != d->nvcpu_tids) {
 			log_warn("%s: its vCPU gate has %u slots for %u vCPUs: steered through its "
 				 "monitor",
 				 d->name, sd->gate.nslots, d->nvcpu_tids);
 			vcpu_gate_close(&sd->gate, false);
-		} else if (sd->gate.hdr) {
-			/* Starting over: what a strandd before this one parked runs again. */
-			vcpu_gate_release_all(&sd->gate);
-		} else {
+		} else if (!sd->gate.hdr) {
 			log_info("%s: %s: steered through its monitor", d->name, eb.msg);
 			eb.msg[0] = 0;
 		}

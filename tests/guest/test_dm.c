@@ -19,6 +19,7 @@
 
 #include "daemon/dm.h"
 #include "iothreads/ioloop.h"
+#include "monitor/vcpu_gate.h"
 #include "tests/support.h"
 #include "util/clock.h"
 #include "util/errbuf.h"
@@ -433,6 +434,49 @@ Test(dm, gang_across_domains)
 			cr_expect_gt(v[j].cpu_ns, 50000000ULL, "g%d vCPU %u ran only %llu ns", i, j,
 				     (unsigned long long)v[j].cpu_ns);
 		free(v);
+	}
+
+	/*
+	 * A strandd killed mid-slice leaves vCPUs parked at their gates (here set by hand after
+	 * a clean close, which released them): the next one releases them when it re-attaches,
+	 * even one without a strategy of its own.
+	 */
+	{
+		char path[PATH_MAX + 16];
+		struct vcpu_gate g;
+		struct dm_vcpu *v = NULL;
+		unsigned n = 0;
+		pid_t pid = dm_dom_pid(d[0]);
+		uint64_t before, after;
+
+		cr_assert_eq(dm_vcpus(m, d[0], &v, &n, &err), 0, "%s", err.message);
+		cr_assert_eq(n, 2);
+		dm_close(m);
+		snprintf(path, sizeof(path), "%s/g0.gate", run_dir);
+		cr_assert_eq(vcpu_gate_open(&g, path, 1000, &eb), 0, "%s", eb.msg);
+		cr_assert_eq(vcpu_gate_set(&g, 0, true, pid, v[0].tid), 0);
+		vcpu_gate_close(&g, false);
+		free(v);
+		o.sched.kind = SCHED_KIND_HOST;
+		cr_assert_eq(dm_open(&m, loop, &o, &err), 0, "dm_open again: %s", err.message);
+		d[0] = dm_lookup_name(m, "g0");
+		d[1] = dm_lookup_name(m, "g1");
+		cr_assert(d[0] && d[1]);
+		cr_assert_eq(dm_vcpus(m, d[0], &v, &n, &err), 0, "%s", err.message);
+		before = v[0].cpu_ns;
+		free(v);
+		end = now_ns() + 1000000000ULL;
+		while (now_ns() < end) {
+			int rc = ioloop_run_once(loop, 50);
+
+			(void)rc;
+		}
+		cr_assert_eq(dm_vcpus(m, d[0], &v, &n, &err), 0, "%s", err.message);
+		after = v[0].cpu_ns;
+		free(v);
+		cr_expect_gt(after, before + 50000000ULL,
+			     "g0 vCPU 0 stayed parked after the restart (%llu -> %llu ns)",
+			     (unsigned long long)before, (unsigned long long)after);
 	}
 	for (int i = 0; i < 2; i++)
 		cr_expect_eq(dm_destroy(m, d[i], &err), 0, "destroy: %s", err.message);
