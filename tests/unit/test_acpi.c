@@ -268,6 +268,130 @@ Test(aml, resource_descriptors)
 	cr_assert_eq(aml_finish(&a, &len), -ENOSPC);
 }
 
+Test(aml, method_if_and_notify)
+{
+	uint8_t buf[128];
+	struct aml a;
+	size_t len;
+	/* Method (_EVT, 1, Serialized) { Local0 = ESEL  If ((Local0 & One) == One) {
+	 * Notify (\_SB.PWRB, 0x80) } } */
+	static const uint8_t want[] = {
+		0x14, 0x21, '_',  'E',	'V',  'T',  0x09, /* Method, PkgLength 33, 1 arg, serialized */
+		0x70, 'E',  'S',  'E',	'L',  0x60,	  /* Store (ESEL, Local0) */
+		0xa0, 0x14,				  /* If, PkgLength 20 */
+		0x93, 0x7b, 0x60, 0x01, 0x00, 0x01,	  /* LEqual (And (Local0, One, ), One) */
+		0x86, 0x5c, 0x2e, '_',	'S',  'B',  '_',  'P',
+		'W',  'R',  'B',			  /* Notify (\_SB.PWRB, */
+		0x0a, 0x80,				  /* 0x80) */
+		0x68, 0x6e, 0x60, 0x67,			  /* Arg0, Arg6, Local0, Local7 */
+		0x14, 0x06, 'F',  'O',	'O',  '_',  0x00, /* Method (FOO, 0, NotSerialized) {} */
+	};
+
+	aml_init(&a, buf, sizeof(buf));
+	aml_method_begin(&a, "_EVT", 1, true);
+	aml_store(&a);
+	aml_path(&a, "ESEL");
+	aml_local(&a, 0);
+	aml_if_begin(&a);
+	aml_lequal(&a);
+	aml_and(&a);
+	aml_local(&a, 0);
+	aml_integer(&a, 1);
+	aml_null_target(&a);
+	aml_integer(&a, 1);
+	aml_notify(&a);
+	aml_path(&a, "\\_SB.PWRB");
+	aml_integer(&a, 0x80);
+	aml_end(&a);
+	aml_end(&a);
+	aml_arg(&a, 0);
+	aml_arg(&a, 6);
+	aml_local(&a, 0);
+	aml_local(&a, 7);
+	aml_method_begin(&a, "FOO", 0, false);
+	aml_end(&a);
+	cr_assert_eq(aml_finish(&a, &len), 0);
+	cr_assert_eq(len, sizeof(want), "%zu bytes", len);
+	cr_assert_eq(memcmp(buf, want, len), 0);
+}
+
+Test(aml, operation_region_and_field)
+{
+	uint8_t buf[128];
+	struct aml a;
+	size_t len;
+	/* clang-format off */
+	static const char want[] =
+		/* OperationRegion (GEDR, SystemIO, 0x0610, 0x04) */
+		"\x5b\x80" "GEDR" "\x01" "\x0b\x10\x06" "\x0a\x04"
+		/* OperationRegion (MREG, SystemMemory, 0xFEB00000, 0x1000) */
+		"\x5b\x80" "MREG" "\x00" "\x0c\x00\x00\xb0\xfe" "\x0b\x00\x10"
+		/* Field (GEDR, DWordAcc, NoLock, WriteAsZeros), PkgLength 25 */
+		"\x5b\x81\x19" "GEDR" "\x43"
+		"ESEL" "\x20"		/* ESEL, 32 */
+		"\x00" "\x40\x04"	/* Offset: 64 unnamed bits (a two-byte PkgLength) */
+		"ST__" "\x01"		/* ST, 1 */
+		"BIG_" "\x4c\x12"	/* BIG, 300 */
+		/* Field (MREG, ByteAcc, NoLock, Preserve) { R, 8 } */
+		"\x5b\x81\x0b" "MREG" "\x01" "R___" "\x08";
+	/* clang-format on */
+
+	aml_init(&a, buf, sizeof(buf));
+	aml_opregion(&a, "GEDR", AML_SPACE_SYSTEM_IO, 0x610, 4);
+	aml_opregion(&a, "MREG", AML_SPACE_SYSTEM_MEMORY, 0xfeb00000, 0x1000);
+	aml_field_begin(&a, "GEDR", AML_FIELD_DWORD_ACC, AML_FIELD_WRITE_AS_ZEROS);
+	aml_field_unit(&a, "ESEL", 32);
+	aml_field_skip(&a, 64);
+	aml_field_unit(&a, "ST", 1);
+	aml_field_unit(&a, "BIG", 300);
+	aml_end(&a);
+	aml_field_begin(&a, "MREG", AML_FIELD_BYTE_ACC, AML_FIELD_PRESERVE);
+	aml_field_unit(&a, "R", 8);
+	aml_end(&a);
+	cr_assert_eq(aml_finish(&a, &len), 0);
+	cr_assert_eq(len, sizeof(want) - 1, "%zu bytes", len);
+	cr_assert_eq(memcmp(buf, want, len), 0);
+}
+
+Test(aml, bad_methods_and_fields)
+{
+	uint8_t buf[256];
+	struct aml a;
+	size_t len;
+
+#define BAD_AML(stmts)                                               \
+	do {                                                         \
+		aml_init(&a, buf, sizeof(buf));                      \
+		stmts;                                               \
+		cr_assert_eq(aml_finish(&a, &len), -EINVAL, #stmts); \
+	} while (0)
+
+	BAD_AML((aml_method_begin(&a, "M", 8, false), aml_end(&a)));
+	BAD_AML((aml_method_begin(&a, "1M", 0, false), aml_end(&a)));
+	BAD_AML(aml_method_begin(&a, "M", 0, false)); /* left open */
+	BAD_AML(aml_if_begin(&a));		      /* left open */
+	BAD_AML(aml_local(&a, 8));
+	BAD_AML(aml_arg(&a, 7));
+	BAD_AML(aml_path(&a, "\\"));
+	BAD_AML(aml_opregion(&a, "TOOLONG", AML_SPACE_SYSTEM_IO, 0, 1));
+	BAD_AML((aml_field_begin(&a, "R", 5, AML_FIELD_PRESERVE), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", AML_FIELD_BYTE_ACC, 0x60), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", AML_FIELD_BYTE_ACC, 0x10), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_unit(&a, "A.B", 8), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_unit(&a, "\\AB", 8), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_unit(&a, "AB", 0), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_unit(&a, "AB", 1u << 28), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_skip(&a, 0), aml_end(&a)));
+#undef BAD_AML
+	/* The largest field unit a PkgLength holds is fine. */
+	aml_init(&a, buf, sizeof(buf));
+	aml_field_begin(&a, "R", 0, 0);
+	aml_field_unit(&a, "AB", (1u << 28) - 1);
+	aml_end(&a);
+	cr_assert_eq(aml_finish(&a, &len), 0);
+	cr_assert_eq(memcmp(buf + len - 4, "\xcf\xff\xff\xff", 4), 0);
+}
+
 /* ---- tables ---- */
 
 static uint8_t *build(const struct acpi_config *c, struct acpi_tables *t)
