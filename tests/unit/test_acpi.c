@@ -1,7 +1,9 @@
 /*
  * test_acpi.c - the AML encoder, the ACPI tables for 1..64 vCPUs (every checksum, the MADT, FADT,
  * XSDT and DSDT contents decoded here, and each table disassembled with `iasl -d` when
- * acpica-tools is installed), bad configurations, and the PM register device.
+ * acpica-tools is installed, the DSDT compiled back with `iasl`: no errors, no warnings), the
+ * Generic Event Device and power button in the DSDT, bad configurations, and the PM register
+ * device. The GED's register semantics are in test_ged.c.
  */
 #include <criterion/criterion.h>
 #include <ctype.h>
@@ -19,7 +21,8 @@
 #include "util/errbuf.h"
 #include "tests/support.h"
 
-#define PM_PORT 0x600
+#define PM_PORT	 0x600
+#define GED_PORT 0x610
 
 static const struct acpi_virtio_mmio test_virtio[] = {
 	{ .base = 0xd0000000, .size = 0x200, .gsi = 5 },
@@ -41,6 +44,8 @@ static struct acpi_config config(unsigned n)
 		.virtio = test_virtio,
 		.nr_virtio = ARRAY_SIZE(test_virtio),
 		.pm_port = PM_PORT,
+		.ged_port = GED_PORT,
+		.ged_gsi = ACPI_GED_GSI,
 	};
 
 	for (unsigned i = 0; i < ACPI_MAX_VCPUS; i++)
@@ -530,6 +535,21 @@ static void check_dsdt_bytes(const uint8_t *dsdt, const struct acpi_config *c)
 		snprintf(name, sizeof(name), "V%03X", i);
 		cr_assert(contains(dsdt, len, name, 4), "virtio %s", name);
 	}
+	cr_assert(contains(dsdt, len, "GED0", 4) == (c->ged_port != 0));
+	cr_assert(contains(dsdt, len, "ACPI0013", 8) == (c->ged_port != 0));
+	cr_assert(contains(dsdt, len, "PWRB", 4) == (c->ged_port != 0));
+	if (c->ged_port) {
+		/* The GED's interrupt: level, active high, exclusive, consumer; and its register. */
+		const uint8_t irq[] = {
+			0x89, 0x06, 0x00, 0x01, 0x01, (uint8_t)c->ged_gsi, 0, 0, 0
+		};
+		uint8_t region[10] = { 0x5b, 0x80, 'G', 'E', 'D', 'R', 0x01, 0x0b };
+
+		region[8] = (uint8_t)c->ged_port;
+		region[9] = (uint8_t)(c->ged_port >> 8);
+		cr_assert(contains(dsdt, len, irq, sizeof(irq)), "GED Interrupt descriptor");
+		cr_assert(contains(dsdt, len, region, sizeof(region)), "GED OperationRegion");
+	}
 }
 
 Test(acpi, tables_1_to_64_vcpus)
@@ -556,6 +576,35 @@ Test(acpi, tables_1_to_64_vcpus)
 		check_dsdt_bytes(dsdt, &c);
 		free(buf);
 	}
+}
+
+/* The GED and the power button as iasl reads them back, and the DSDT compiled again. */
+static void check_ged_dsl(const char *dsl, const struct acpi_config *c)
+{
+	char line[160];
+	char *log;
+
+	if (!c->ged_port) {
+		cr_assert_null(strstr(dsl, "GED0"), "%s", dsl);
+		cr_assert_null(strstr(dsl, "PWRB"), "%s", dsl);
+		return;
+	}
+	cr_assert(strstr(dsl, "Device (GED0)"), "%s", dsl);
+	cr_assert(strstr(dsl, "Name (_HID, \"ACPI0013\" /* Generic Event Device */)"), "%s", dsl);
+	snprintf(line, sizeof(line), "0x%08X,", c->ged_gsi);
+	cr_assert(strstr(dsl, line), "GED GSI %s in\n%s", line, dsl);
+	snprintf(line, sizeof(line), "OperationRegion (GEDR, SystemIO, 0x%04X, 0x04)", c->ged_port);
+	cr_assert(strstr(dsl, line), "%s in\n%s", line, dsl);
+	cr_assert(strstr(dsl, "Field (GEDR, DWordAcc, NoLock, WriteAsZeros)"), "%s", dsl);
+	cr_assert(strstr(dsl, "ESEL,   32"), "%s", dsl);
+	cr_assert(strstr(dsl, "Method (_EVT, 1, Serialized)"), "%s", dsl);
+	cr_assert(strstr(dsl, "Local0 = ESEL"), "%s", dsl);
+	cr_assert(strstr(dsl, "If (((Local0 & One) == One))"), "%s", dsl);
+	cr_assert(strstr(dsl, "Notify (\\_SB.PWRB, 0x80)"), "%s", dsl);
+	cr_assert(strstr(dsl, "Device (PWRB)"), "%s", dsl);
+	cr_assert(strstr(dsl, "Name (_HID, EisaId (\"PNP0C0C\")"), "%s", dsl);
+	log = test_iasl_compile("dsdt", dsl);
+	free(log);
 }
 
 static void disassemble_all(unsigned n, const struct acpi_config *c)
@@ -588,7 +637,8 @@ static void disassemble_all(unsigned n, const struct acpi_config *c)
 			cr_assert_eq(
 				count(dsl,
 				      "Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, )"),
-				1);
+				c->ged_port ? 2 : 1); /* a level virtio device, and the GED */
+			check_ged_dsl(dsl, c);
 		} else if (!strcmp(t.t[i].sig, "APIC")) {
 			cr_assert_eq(count(dsl, "[Processor Local APIC]"), n, "%s", dsl);
 			cr_assert_eq(count(dsl, "[I/O APIC]"), 1);
@@ -626,6 +676,26 @@ Test(acpi, iasl_disassembles_every_table, .timeout = 100)
 
 		disassemble_all(counts[i], &c);
 	}
+}
+
+/* Without a GED port there is no GED and no power button (and the DSDT still compiles). */
+Test(acpi, no_ged_no_power_button, .timeout = 100)
+{
+	struct acpi_config c = config(2);
+	struct acpi_tables t;
+	const uint8_t *dsdt;
+	uint8_t *buf;
+	char *dsl;
+
+	c.ged_port = 0;
+	buf = build(&c, &t);
+	dsdt = find_table(buf, ACPI_TABLES_GPA, &t, "DSDT");
+	check_dsdt_bytes(dsdt, &c);
+	dsl = disassemble("dsdt", dsdt, rd32(dsdt + 4));
+	check_ged_dsl(dsl, &c);
+	free(test_iasl_compile("dsdt", dsl));
+	free(dsl);
+	free(buf);
 }
 
 Test(acpi, x2apic_ids)
@@ -722,6 +792,12 @@ Test(acpi, bad_configurations)
 	BAD(c.ioapic_pins = 300, -EINVAL);
 	BAD(c.pm_port = 0, -EINVAL);
 	BAD(c.pm_port = 0xfffe, -EINVAL);
+	BAD(c.ged_gsi = 4, -EINVAL);  /* COM1's */
+	BAD(c.ged_gsi = 5, -EINVAL);  /* a virtio device's */
+	BAD(c.ged_gsi = 24, -EINVAL); /* no such IOAPIC pin */
+	BAD(c.ged_port = PM_PORT + 2, -EINVAL);
+	BAD(c.ged_port = 0x3f6, -EINVAL); /* into COM1 */
+	BAD(c.ged_port = 0xfffd, -EINVAL);
 	BAD((v[0] = test_virtio[0], v[1] = test_virtio[1], v[1].gsi = 5, c.virtio = v,
 	     c.nr_virtio = 2),
 	    -EINVAL);
