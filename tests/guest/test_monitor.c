@@ -292,24 +292,27 @@ static const uint8_t ged_poller[] = {
 	0xeb, 0xfd,		/* 21: jmp 20 */
 };
 
-Test(monitor, linux_power_button_is_the_ged)
+/* One run of ged_poller as a PVH kernel; extra_opt: a threading option, or NULL. */
+static void power_button_run(const char *extra_opt)
 {
 	static const struct test_pvh_note note = {
 		.name = "Xen", .namesz = 4, .type = 18, .descsz = 8, .entry = TEST_PVH_ENTRY
 	};
-	const char *extra[] = { "--kernel", NULL, "--memory", "64M", "--timeout", "120s", NULL };
+	const char *extra[] = {
+		"--kernel", NULL, "--memory", "64M", "--timeout", "120s", NULL, NULL
+	};
 	char kernel[64];
 	size_t len;
 	uint8_t *elf = test_pvh_elf(&note, &len);
 	struct vmproc p;
 	json_object *ev = NULL, *data, *reason;
 
-	SKIP_WITHOUT_KVM();
 	memcpy(elf + TEST_PVH_SEG_OFF + (TEST_PVH_ENTRY - TEST_PVH_SEG_GPA), ged_poller,
 	       sizeof(ged_poller));
 	cr_assert_eq(test_tmpfile(kernel, sizeof(kernel), elf, len), 0);
 	free(elf);
 	extra[1] = kernel;
+	extra[6] = extra_opt;
 	start(&p, extra);
 	cr_assert_str_eq(status(p.c), "running");
 	sleep_ms(200); /* let it poll a while: reads with nothing pending change nothing */
@@ -317,7 +320,7 @@ Test(monitor, linux_power_button_is_the_ged)
 	json_object_put(ok(p.c, "system_powerdown", NULL));
 	expect_event(p.c, "POWERDOWN");
 	cr_assert_eq(qmp_client_wait_event(p.c, "SHUTDOWN", &ev, 60000), 0,
-		     "the guest never saw the button");
+		     "%s: the guest never saw the button", extra_opt ? extra_opt : "default");
 	cr_assert(json_object_object_get_ex(ev, "data", &data));
 	cr_assert(json_object_object_get_ex(data, "reason", &reason));
 	cr_assert_str_eq(json_object_get_string(reason), "guest-shutdown");
@@ -326,6 +329,14 @@ Test(monitor, linux_power_button_is_the_ged)
 	p.c = NULL;
 	finish_expect(&p, 0);
 	unlink(kernel);
+}
+
+/* Under the device locks (the default) and under the big lock, which ged_raise takes too. */
+Test(monitor, linux_power_button_is_the_ged)
+{
+	SKIP_WITHOUT_KVM();
+	power_button_run(NULL);
+	power_button_run("--big-lock");
 }
 
 /* A flat binary gets no ACPI tables: no button to press, and the guest runs on. */
