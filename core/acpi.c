@@ -3,7 +3,8 @@
  *
  * Hardware-reduced ACPI: no PM1 event/control blocks, no SCI, no FACS, no GPEs. Linux on such a
  * platform takes ISA interrupts through the IOAPIC only (no legacy PIC, no PIT/HPET set-up),
- * finds devices in the DSDT, and powers off through the FADT's sleep control register.
+ * finds devices in the DSDT, powers off through the FADT's sleep control register, and hears
+ * the power button through a Generic Event Device (no fixed-feature button: FADT_PWR_BUTTON).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -254,6 +255,27 @@ static int check_config(const struct acpi_config *c, uint64_t base, struct errbu
 	if (c->pm_port == 0 || c->pm_port > 0x10000 - ACPI_PM_SIZE)
 		return errbuf_set(err, -EINVAL, "ACPI tables: bad PM register port 0x%x",
 				  c->pm_port);
+	if (c->ged_port) {
+		if (c->ged_port > 0x10000 - ACPI_GED_SIZE ||
+		    (c->ged_port < c->pm_port + ACPI_PM_SIZE &&
+		     c->pm_port < c->ged_port + ACPI_GED_SIZE) ||
+		    (c->com1_port && c->ged_port < c->com1_port + 8 &&
+		     c->com1_port < c->ged_port + ACPI_GED_SIZE))
+			return errbuf_set(err, -EINVAL,
+					  "ACPI tables: GED register port 0x%x is out of range or "
+					  "overlaps the PM block or COM1",
+					  c->ged_port);
+		if (c->ged_gsi < c->ioapic_gsi_base || c->ged_gsi >= ioapic_end ||
+		    (c->com1_port && c->ged_gsi == c->com1_irq))
+			return errbuf_set(err, -EINVAL,
+					  "ACPI tables: GED GSI %u is not a free IOAPIC pin",
+					  c->ged_gsi);
+		for (unsigned i = 0; i < c->nr_virtio; i++)
+			if (c->virtio[i].gsi == c->ged_gsi)
+				return errbuf_set(err, -EINVAL,
+						  "ACPI tables: GED GSI %u is virtio-mmio %u's",
+						  c->ged_gsi, i);
+	}
 	if (c->numa) {
 		const struct acpi_numa *n = c->numa;
 
@@ -317,6 +339,67 @@ static uint64_t build_fadt(struct ctx *x, uint64_t dsdt_gpa)
 	return seal(x, off, FADT_LEN);
 }
 
+/*
+ * Inside \_SB: the Generic Event Device and the power button it notifies (acpi.h, "The
+ * Generic Event Device"). In ASL:
+ *   Device (GED0) {
+ *     Name (_HID, "ACPI0013")  Name (_UID, Zero)
+ *     Name (_CRS, ResourceTemplate () { Interrupt (ResourceConsumer, Level, ActiveHigh,
+ *                                                  Exclusive) { ged_gsi } })
+ *     OperationRegion (GEDR, SystemIO, ged_port, 4)
+ *     Field (GEDR, DWordAcc, NoLock, WriteAsZeros) { ESEL, 32 }
+ *     Method (_EVT, 1, Serialized) {   // Arg0: the GSI (Linux's evged passes it)
+ *       Local0 = ESEL                  // one read: it returns and clears the pending events
+ *       If ((Local0 & 1) == 1) { Notify (\_SB.PWRB, 0x80) }
+ *     }
+ *   }
+ *   Device (PWRB) { Name (_HID, EisaId ("PNP0C0C"))  Name (_UID, Zero) }
+ * Linux's evged looks for _Lxx (here _L09) first and falls back to _EVT; _EVT alone serves
+ * any GSI the GED is given.
+ */
+static void dsdt_power_button(const struct acpi_config *c, struct aml *a)
+{
+	struct aml_res r;
+
+	aml_device_begin(a, "GED0");
+	aml_name(a, "_HID");
+	aml_string(a, "ACPI0013");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_res_init(&r);
+	aml_res_interrupt(&r, 0, c->ged_gsi); /* level, active high, exclusive */
+	aml_name(a, "_CRS");
+	aml_resources(a, &r);
+	aml_opregion(a, "GEDR", AML_SPACE_SYSTEM_IO, c->ged_port + ACPI_GED_EVT_SEL, ACPI_GED_SIZE);
+	aml_field_begin(a, "GEDR", AML_FIELD_DWORD_ACC, AML_FIELD_WRITE_AS_ZEROS);
+	aml_field_unit(a, "ESEL", 32);
+	aml_end(a);
+	aml_method_begin(a, "_EVT", 1, true);
+	aml_store(a);
+	aml_path(a, "ESEL");
+	aml_local(a, 0);
+	aml_if_begin(a);
+	aml_lequal(a);
+	aml_and(a);
+	aml_local(a, 0);
+	aml_integer(a, ACPI_GED_EVT_PWRBTN);
+	aml_null_target(a);
+	aml_integer(a, ACPI_GED_EVT_PWRBTN);
+	aml_notify(a);
+	aml_path(a, "\\_SB.PWRB");
+	aml_integer(a, ACPI_PWRB_NOTIFY);
+	aml_end(a); /* If */
+	aml_end(a); /* Method */
+	aml_end(a); /* GED0 */
+
+	aml_device_begin(a, "PWRB");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0C0C");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_end(a);
+}
+
 static void dsdt_body(const struct acpi_config *c, struct aml *a)
 {
 	char name[16];
@@ -373,6 +456,8 @@ static void dsdt_body(const struct acpi_config *c, struct aml *a)
 		aml_resources(a, &r);
 		aml_end(a);
 	}
+	if (c->ged_port)
+		dsdt_power_button(c, a);
 	aml_end(a);
 }
 

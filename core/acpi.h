@@ -1,7 +1,7 @@
 /*
  * acpi.h - the ACPI tables strand gives a Linux guest: RSDP, XSDT, FADT (hardware-reduced, with
  * sleep control/status and reset registers in I/O space), DSDT (AML: \_S5, processors, COM1,
- * virtio-mmio devices as "LNRO0005"), MADT (a local APIC per vCPU, the IOAPIC, interrupt source
+ * virtio-mmio devices as "LNRO0005", the Generic Event Device and the power button), MADT (a local APIC per vCPU, the IOAPIC, interrupt source
  * overrides, LINT1 as NMI) and, with a guest NUMA topology, SRAT and SLIT.
  *
  * The tables are built for a given guest-physical base into a caller-provided buffer (RSDP
@@ -51,6 +51,27 @@ struct memmap;
 #define ACPI_WAK_STS	     0x80
 #define ACPI_S5_SLP_TYP	     5 /* the value in \_S5 */
 #define ACPI_RESET_VALUE     0x01
+
+/*
+ * The Generic Event Device (devices/ged.c): hardware-reduced ACPI has no SCI and no GPE blocks,
+ * so platform events (here: the power button) arrive as an interrupt of a device with _HID
+ * "ACPI0013" whose _EVT method finds out what happened. strand's GED, \_SB.GED0, has one
+ * 32-bit event-selector register in I/O space and a level-triggered, active-high interrupt on
+ * ACPI_GED_GSI. _EVT reads the selector (which clears it, devices/ged.h) and, when
+ * ACPI_GED_EVT_PWRBTN is set, does Notify (\_SB.PWRB, 0x80): \_SB.PWRB is a control-method
+ * power button (_HID "PNP0C0C", Linux's drivers/acpi/button.c), which reports KEY_POWER.
+ *
+ * ACPI_GED_GSI is ISA IRQ 9, the SCI's line on a PC: hardware-reduced ACPI has no SCI, the
+ * UART has 4, and the virtio-mmio slots take 16-23 then 5, 6, 7, 10, 11, 12, 14 and 15
+ * (machine_virtio_gsi), so 9 is never anyone else's.
+ */
+#define ACPI_GED_DEFAULT_PORT 0x610
+#define ACPI_GED_GSI	      9
+#define ACPI_GED_EVT_SEL      0 /* offset: event selector (32-bit read, clears what it returns) */
+#define ACPI_GED_SIZE	      4
+#define ACPI_GED_EVT_PWRBTN   (1u << 0) /* the power button was pressed */
+#define ACPI_GED_EVT_MASK     ACPI_GED_EVT_PWRBTN
+#define ACPI_PWRB_NOTIFY      0x80 /* Notify value of a button press (ACPI 6.3, 5.6.6) */
 
 /* A virtio-mmio transport, declared in the DSDT as \_SB.Vnnn (HID "LNRO0005"). */
 struct acpi_virtio_mmio {
@@ -107,6 +128,9 @@ struct acpi_config {
 	unsigned nr_isos;
 
 	uint16_t pm_port; /* the ACPI_PM_SIZE-byte register block; 0 is refused */
+
+	uint16_t ged_port; /* the ACPI_GED_SIZE-byte GED register block; 0: no GED, no button */
+	uint32_t ged_gsi;  /* the GED's interrupt (an IOAPIC pin nobody else has) */
 
 	const struct acpi_numa *numa; /* NULL: no SRAT/SLIT */
 };

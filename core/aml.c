@@ -7,6 +7,7 @@
 #define AML_ZERO	  0x00
 #define AML_ONE		  0x01
 #define AML_ONES	  0xff
+#define AML_NULL_NAME	  0x00
 #define AML_NAME_OP	  0x08
 #define AML_BYTE_PREFIX	  0x0a
 #define AML_WORD_PREFIX	  0x0b
@@ -16,7 +17,17 @@
 #define AML_SCOPE_OP	  0x10
 #define AML_BUFFER_OP	  0x11
 #define AML_PACKAGE_OP	  0x12
+#define AML_METHOD_OP	  0x14
+#define AML_LOCAL0_OP	  0x60
+#define AML_ARG0_OP	  0x68
+#define AML_STORE_OP	  0x70
+#define AML_AND_OP	  0x7b
+#define AML_NOTIFY_OP	  0x86
+#define AML_LEQUAL_OP	  0x93
+#define AML_IF_OP	  0xa0
 #define AML_EXT_OP_PREFIX 0x5b
+#define AML_OPREGION_OP	  0x80 /* after the ExtOpPrefix */
+#define AML_FIELD_OP	  0x81 /* after the ExtOpPrefix */
 #define AML_DEVICE_OP	  0x82 /* after the ExtOpPrefix */
 #define AML_ROOT_CHAR	  '\\'
 #define AML_PARENT_PREFIX '^'
@@ -158,10 +169,34 @@ static void open_pkg(struct aml *a)
 	put_le(a, 0, 4);
 }
 
+/* Bytes a PkgLength encoding of v takes: 1 up to 63, else 2..4 bytes of 4 + 8k bits; 0: too big. */
+static unsigned pkglen_size(uint32_t v)
+{
+	if (v <= 0x3f)
+		return 1;
+	if (v <= 0xfff)
+		return 2;
+	if (v <= 0xfffff)
+		return 3;
+	if (v <= PKGLEN_MAX)
+		return 4;
+	return 0;
+}
+
+static void pkglen_encode(uint8_t *p, uint32_t v, unsigned nbytes)
+{
+	if (nbytes == 1) {
+		p[0] = (uint8_t)v;
+		return;
+	}
+	p[0] = (uint8_t)(((nbytes - 1) << 6) | (v & 0xf));
+	for (unsigned i = 1; i < nbytes; i++)
+		p[i] = (uint8_t)(v >> (4 + 8 * (i - 1)));
+}
+
 void aml_end(struct aml *a)
 {
 	size_t at, body;
-	uint32_t total;
 	unsigned nbytes;
 
 	if (a->err)
@@ -172,27 +207,18 @@ void aml_end(struct aml *a)
 	}
 	at = a->open[--a->depth];
 	body = a->len - (at + 4);
-	/* The PkgLength counts itself: 1 byte up to 63, else 2..4 bytes of 4 + 8k bits. */
-	if (body + 1 <= 0x3f)
-		nbytes = 1;
-	else if (body + 2 <= 0xfff)
-		nbytes = 2;
-	else if (body + 3 <= 0xfffff)
-		nbytes = 3;
-	else if (body + 4 <= PKGLEN_MAX)
-		nbytes = 4;
-	else {
+	/* The PkgLength of an object counts itself: the smallest encoding that holds the total. */
+	for (nbytes = 1; nbytes <= 4; nbytes++) {
+		unsigned need = body <= PKGLEN_MAX - 4 ? pkglen_size((uint32_t)(body + nbytes)) : 0;
+
+		if (need && need <= nbytes)
+			break;
+	}
+	if (nbytes > 4) {
 		fail(a, -EINVAL);
 		return;
 	}
-	total = (uint32_t)(body + nbytes);
-	if (nbytes == 1) {
-		a->buf[at] = (uint8_t)total;
-	} else {
-		a->buf[at] = (uint8_t)(((nbytes - 1) << 6) | (total & 0xf));
-		for (unsigned i = 1; i < nbytes; i++)
-			a->buf[at + i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
-	}
+	pkglen_encode(a->buf + at, (uint32_t)(body + nbytes), nbytes);
 	memmove(a->buf + at + nbytes, a->buf + at + 4, body);
 	a->len -= 4 - nbytes;
 }
@@ -380,4 +406,126 @@ void aml_resources(struct aml *a, const struct aml_res *r)
 	b[r->len] = RES_END_TAG;
 	b[r->len + 1] = 0; /* checksum 0: "the template is correct" */
 	aml_buffer(a, b, r->len + 2);
+}
+
+void aml_method_begin(struct aml *a, const char *name, unsigned nargs, bool serialized)
+{
+	if (nargs > 7) {
+		fail(a, -EINVAL);
+		return;
+	}
+	put8(a, AML_METHOD_OP);
+	open_pkg(a);
+	name_string(a, name);
+	/* MethodFlags: ArgCount in bits 0-2, SerializeFlag in bit 3, SyncLevel 0. */
+	put8(a, (uint8_t)(nargs | (serialized ? 0x08 : 0)));
+}
+
+void aml_if_begin(struct aml *a)
+{
+	put8(a, AML_IF_OP);
+	open_pkg(a);
+}
+
+void aml_store(struct aml *a)
+{
+	put8(a, AML_STORE_OP);
+}
+
+void aml_and(struct aml *a)
+{
+	put8(a, AML_AND_OP);
+}
+
+void aml_lequal(struct aml *a)
+{
+	put8(a, AML_LEQUAL_OP);
+}
+
+void aml_notify(struct aml *a)
+{
+	put8(a, AML_NOTIFY_OP);
+}
+
+void aml_path(struct aml *a, const char *name)
+{
+	name_string(a, name);
+}
+
+void aml_local(struct aml *a, unsigned n)
+{
+	if (n > 7) {
+		fail(a, -EINVAL);
+		return;
+	}
+	put8(a, (uint8_t)(AML_LOCAL0_OP + n));
+}
+
+void aml_arg(struct aml *a, unsigned n)
+{
+	if (n > 6) {
+		fail(a, -EINVAL);
+		return;
+	}
+	put8(a, (uint8_t)(AML_ARG0_OP + n));
+}
+
+void aml_null_target(struct aml *a)
+{
+	put8(a, AML_NULL_NAME);
+}
+
+void aml_opregion(struct aml *a, const char *name, uint8_t space, uint64_t offset, uint64_t len)
+{
+	put8(a, AML_EXT_OP_PREFIX);
+	put8(a, AML_OPREGION_OP);
+	name_string(a, name);
+	put8(a, space);
+	aml_integer(a, offset);
+	aml_integer(a, len);
+}
+
+void aml_field_begin(struct aml *a, const char *region, unsigned access, unsigned update)
+{
+	if (access > AML_FIELD_QWORD_ACC || (update & ~0x60u) || update == 0x60) {
+		fail(a, -EINVAL);
+		return;
+	}
+	put8(a, AML_EXT_OP_PREFIX);
+	put8(a, AML_FIELD_OP);
+	open_pkg(a);
+	name_string(a, region);
+	put8(a, (uint8_t)(access | update)); /* LockRule (bit 4) NoLock */
+}
+
+/* A field unit's PkgLength is its width in bits; unlike an object's, it does not count itself. */
+static void field_bits(struct aml *a, uint32_t bits)
+{
+	uint8_t b[4];
+	unsigned n = pkglen_size(bits);
+
+	if (bits == 0 || n == 0) {
+		fail(a, -EINVAL);
+		return;
+	}
+	pkglen_encode(b, bits, n);
+	aml_raw(a, b, n);
+}
+
+void aml_field_unit(struct aml *a, const char *name, uint32_t bits)
+{
+	uint8_t seg[4];
+
+	if (name_seg(name, seg) < 0 || strchr(name, '.')) {
+		fail(a, -EINVAL);
+		return;
+	}
+	aml_raw(a, seg, 4);
+	field_bits(a, bits);
+}
+
+void aml_field_skip(struct aml *a, uint32_t bits)
+{
+	put8(a, AML_NULL_NAME); /* ReservedField */
+	field_bits(a, bits);
 }

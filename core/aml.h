@@ -1,7 +1,9 @@
 /*
  * aml.h - a minimal ACPI Machine Language (AML) encoder for the tables strand generates: scopes,
- * devices, named objects, integers, strings, EISA ids, packages, buffers and resource templates
- * (I/O port, 32-bit fixed memory, extended interrupt descriptors). ACPI 6.x, section 20.
+ * devices, named objects, integers, strings, EISA ids, packages, buffers, resource templates
+ * (I/O port, 32-bit fixed memory, extended interrupt descriptors), operation regions and their
+ * fields, and control methods with the few statements strand's methods need (Store, If, And,
+ * LEqual, Notify, locals and arguments). ACPI 6.x, section 20.
  *
  * Output goes into a caller-provided buffer. Errors are sticky: the first failure (buffer full,
  * bad name, nesting too deep, unbalanced end) is kept in aml->err and later calls do nothing, so
@@ -49,6 +51,48 @@ void aml_string(struct aml *a, const char *s);	/* printable ASCII */
 void aml_eisaid(struct aml *a, const char *id); /* "PNP0501" -> compressed 32-bit EISA id */
 void aml_buffer(struct aml *a, const uint8_t *data, size_t len);
 void aml_raw(struct aml *a, const void *data, size_t len);
+
+/*
+ * Control methods. AML is prefix notation: each operator call below emits its opcode and the
+ * caller then emits its operands, in the order given, as data objects, references or nested
+ * operators. Example, `If ((Local0 & One) == One) { Notify (\_SB.PWRB, 0x80) }`:
+ *   aml_if_begin(a); aml_lequal(a); aml_and(a); aml_local(a, 0); aml_integer(a, 1);
+ *   aml_null_target(a); aml_integer(a, 1); aml_notify(a); aml_path(a, "\\_SB.PWRB");
+ *   aml_integer(a, 0x80); aml_end(a);
+ */
+/* Method (NAME, nargs, Serialized or NotSerialized) { ... }: nargs 0..7; close with aml_end. */
+void aml_method_begin(struct aml *a, const char *name, unsigned nargs, bool serialized);
+/* If (<predicate>) { <body> }: emit the predicate, then the body, then aml_end. */
+void aml_if_begin(struct aml *a);
+void aml_store(struct aml *a);			/* Store (<source>, <target>) */
+void aml_and(struct aml *a);			/* And (<operand>, <operand>, <target>) */
+void aml_lequal(struct aml *a);			/* LEqual (<operand>, <operand>) */
+void aml_notify(struct aml *a);			/* Notify (<object>, <value>) */
+void aml_path(struct aml *a, const char *name); /* a reference to the named object */
+void aml_local(struct aml *a, unsigned n);	/* Local0..Local7 */
+void aml_arg(struct aml *a, unsigned n);	/* Arg0..Arg6 */
+void aml_null_target(struct aml *a);		/* an operator's result goes nowhere */
+
+/* OperationRegion (NAME, space, offset, len) */
+#define AML_SPACE_SYSTEM_MEMORY 0
+#define AML_SPACE_SYSTEM_IO	1
+void aml_opregion(struct aml *a, const char *name, uint8_t space, uint64_t offset, uint64_t len);
+
+/*
+ * Field (REGION, access, NoLock, update) { units }: then aml_field_unit / aml_field_skip for
+ * each part of the region in order, then aml_end. Unit names are single NameSegs.
+ */
+#define AML_FIELD_ANY_ACC	 0x0
+#define AML_FIELD_BYTE_ACC	 0x1
+#define AML_FIELD_WORD_ACC	 0x2
+#define AML_FIELD_DWORD_ACC	 0x3
+#define AML_FIELD_QWORD_ACC	 0x4
+#define AML_FIELD_PRESERVE	 (0x0 << 5)
+#define AML_FIELD_WRITE_AS_ONES	 (0x1 << 5)
+#define AML_FIELD_WRITE_AS_ZEROS (0x2 << 5)
+void aml_field_begin(struct aml *a, const char *region, unsigned access, unsigned update);
+void aml_field_unit(struct aml *a, const char *name, uint32_t bits); /* bits 1..2^28-1 */
+void aml_field_skip(struct aml *a, uint32_t bits);		     /* Offset (): unnamed bits */
 
 /* Resource template (the contents of a _CRS buffer): descriptors, then aml_resources(). */
 struct aml_res {

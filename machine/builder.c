@@ -488,6 +488,7 @@ static const struct chardev_input_ops machine_console_ops = {
 	.quit = console_quit,
 };
 
+/* Never ACPI_GED_GSI (9): the power button's GED has it (core/acpi.h). */
 uint32_t machine_virtio_gsi(unsigned i)
 {
 	static const uint8_t gsis[SG_MAX_DEVICES] = { 16, 17, 18, 19, 20, 21, 22, 23,
@@ -734,6 +735,11 @@ static int add_devices(struct machine *m, struct errbuf *err)
 		ret = acpi_pm_init(&m->pm, m->vm, ACPI_PM_DEFAULT_PORT, big);
 		m->pm_up = !ret;
 	}
+	if (!ret && m->cfg.kind == GUEST_LINUX) {
+		/* The power button (QMP system_powerdown): the DSDT declares it, load_linux_guest. */
+		ret = ged_init(&m->ged, m->vm, ACPI_GED_DEFAULT_PORT, ACPI_GED_GSI, big);
+		m->ged_up = !ret;
+	}
 	if (ret)
 		return errbuf_set(err, ret, "registering devices failed: %s", strerror(-ret));
 	m->devices_up = true;
@@ -787,6 +793,8 @@ static int load_linux_guest(struct machine *m, struct errbuf *err)
 		.virtio = vio,
 		.nr_virtio = m->ndev,
 		.pm_port = ACPI_PM_DEFAULT_PORT,
+		.ged_port = ACPI_GED_DEFAULT_PORT,
+		.ged_gsi = ACPI_GED_GSI,
 	};
 	int ret;
 
@@ -1222,6 +1230,8 @@ void machine_destroy(struct machine *m)
 		storm_destroy(&m->storm);
 	if (m->pm_up)
 		acpi_pm_destroy(&m->pm);
+	if (m->ged_up)
+		ged_destroy(&m->ged);
 	if (m->devices_up) {
 		serial_destroy(&m->com1);
 		i8042_destroy(&m->kbd);

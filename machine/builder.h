@@ -19,6 +19,7 @@
 #include "core/pvh.h"
 #include "devices/acpi_pm.h"
 #include "devices/churn.h"
+#include "devices/ged.h"
 #include "devices/sink.h"
 #include "devices/storm.h"
 #include "devices/virtio/blk.h"
@@ -80,6 +81,8 @@ struct machine {
 	struct assist_stats assists; /* instructions completed for KVM (PVM hosts) */
 	struct acpi_pm pm;
 	bool pm_up;
+	struct ged ged; /* Linux: the ACPI power button's Generic Event Device */
+	bool ged_up;
 	uint8_t *image; /* guest image bytes (embedded or read from a file) */
 	size_t image_size;
 	bool image_owned;

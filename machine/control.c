@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/acpi.h"
 #include "core/mguest.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
@@ -195,6 +196,12 @@ static int cmd_cont(void *opaque, json_object *args, json_object **ret, struct q
 	return 0;
 }
 
+/*
+ * The power button: micro-guests get the kit's request (mguest_powerdown), Linux guests a
+ * press of the ACPI button (the GED's event and interrupt: devices/ged.h). Flat binaries get
+ * no ACPI tables and poll nothing: they have no button, and the command is refused for every
+ * VM named before any button is pressed.
+ */
 static int cmd_system_powerdown(void *opaque, json_object *args, json_object **ret,
 				struct qmp_error *e)
 {
@@ -205,11 +212,11 @@ static int cmd_system_powerdown(void *opaque, json_object *args, json_object **r
 	if (vm_range(r, args, &first, &end, e))
 		return -EINVAL;
 	for (unsigned i = first; i < end; i++) {
-		if (!r->m[i]->mg)
+		if (!r->m[i]->mg && !r->m[i]->ged_up)
 			return qmp_err(e, "GenericError",
-				       "system_powerdown: VM '%s' has no power button strand can "
-				       "press (only micro-guests poll one; for Linux and flat "
-				       "guests use quit)",
+				       "system_powerdown: VM '%s' has no power button: a flat "
+				       "binary gets no ACPI tables and polls no request (use quit "
+				       "or system_reset)",
 				       r->cfg[i].name);
 	}
 	for (unsigned i = first; i < end; i++) {
@@ -217,7 +224,10 @@ static int cmd_system_powerdown(void *opaque, json_object *args, json_object **r
 
 		if (vm_stopping(r->m[i]->vm))
 			continue;
-		rc = mguest_powerdown(r->m[i]->mg);
+		if (r->m[i]->mg)
+			rc = mguest_powerdown(r->m[i]->mg);
+		else
+			rc = ged_raise(&r->m[i]->ged, ACPI_GED_EVT_PWRBTN);
 		if (rc)
 			return qmp_err(e, "GenericError", "system_powerdown: %s", strerror(-rc));
 	}

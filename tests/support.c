@@ -332,6 +332,41 @@ char *test_iasl_disassemble(const char *name, const uint8_t *tbl, size_t len)
 	return text;
 }
 
+char *test_iasl_compile(const char *name, const char *dsl)
+{
+	const char *iasl = iasl_path();
+	char dir[] = "/tmp/strand-asl-XXXXXX", path[128], cmd[512];
+	char *text;
+	size_t len = strlen(dsl);
+	FILE *f;
+	int st;
+
+	if (!iasl)
+		cr_skip_test("iasl not found (install acpica-tools)");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s.dsl", dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(dsl, 1, len, f), len);
+	fclose(f);
+	/* Every warning counts; -p names the output (name.aml). */
+	snprintf(cmd, sizeof(cmd), "cd %s && %s -p %s %s.dsl >iasl.log 2>&1", dir, iasl, name,
+		 name);
+	st = system(cmd);
+	snprintf(path, sizeof(path), "%s/iasl.log", dir);
+	text = slurp(path);
+	cr_assert_not_null(text, "iasl wrote no log");
+	snprintf(path, sizeof(path), "%s/%s.aml", dir, name);
+	cr_assert_eq(st, 0, "iasl %s.dsl failed:\n%s", name, text);
+	cr_assert_eq(access(path, R_OK), 0, "iasl wrote no %s.aml:\n%s", name, text);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+	cr_assert(strstr(text, " 0 Errors"), "iasl found errors:\n%s", text);
+	cr_assert(strstr(text, " 0 Warnings"), "iasl warned:\n%s", text);
+	return text;
+}
+
 unsigned test_count(const char *text, const char *needle)
 {
 	unsigned n = 0;

@@ -78,6 +78,11 @@ uint8_t *test_pvh_elf(const struct test_pvh_note *ns, size_t *len);
  * asserts iasl found nothing wrong and returns the .dsl text (malloc'd).
  */
 char *test_iasl_disassemble(const char *name, const uint8_t *tbl, size_t len);
+/*
+ * Compile ASL text (a disassembled table) with `iasl` (skipping without acpica-tools); asserts
+ * iasl reports no errors and no warnings, and returns its output (malloc'd).
+ */
+char *test_iasl_compile(const char *name, const char *dsl);
 /* How many times needle occurs in text. */
 unsigned test_count(const char *text, const char *needle);
 

@@ -1,7 +1,9 @@
 /*
  * test_monitor.c - the QMP monitor of a running strand process (`strand run --monitor`),
  * driven by a client of the test's own (monitor/qmp_client.h): lifecycle (status, stop/cont
- * with their events, --paused, powerdown, quit), live tuning (strategy switches host -> gang ->
+ * with their events, --paused, powerdown, quit; the ACPI power button of a Linux-path guest:
+ * a PVH kernel of the test's own polls the GED's event selector and powers off through the
+ * ACPI PM block; a flat guest has no button), live tuning (strategy switches host -> gang ->
  * credit -> pinned -> fifo -> host seen in the vCPU threads themselves, vCPU / iothread /
  * emulator pins seen with sched_getaffinity, a credit weight the run-time share follows, halt
  * polling, iothread polling, map churn, the refused map-lock change), the statistics, and
@@ -398,6 +400,92 @@ Test(monitor, quit_and_reset_reasons)
 	qmp_client_close(p.c);
 	p.c = NULL;
 	finish_expect(&p, 0);
+}
+
+/*
+ * A PVH "kernel" of 23 bytes (32-bit protected mode, at TEST_PVH_ENTRY) standing in for Linux's
+ * evged and button drivers: it polls the GED's event selector (a 4-byte read, as the DSDT's
+ * Field does) and, when the power-button bit comes, writes S5 | SLP_EN to the ACPI sleep
+ * control register. The interrupt itself needs the guest's IOAPIC set-up: only the Linux suite
+ * sees it (tests/linux/test_linux.c).
+ */
+static const uint8_t ged_poller[] = {
+	0x66, 0xba, 0x10, 0x06, /* 0: mov dx, ACPI_GED_DEFAULT_PORT */
+	0xed,			/* 4: in eax, dx (reading clears the events) */
+	0xa8, 0x01,		/* 5: test al, ACPI_GED_EVT_PWRBTN */
+	0x75, 0x04,		/* 7: jnz 13 */
+	0xf3, 0x90,		/* 9: pause */
+	0xeb, 0xf3,		/* 11: jmp 0 */
+	0x66, 0xba, 0x00, 0x06, /* 13: mov dx, ACPI_PM_DEFAULT_PORT (sleep control) */
+	0xb0, 0x34,		/* 17: mov al, (5 << 2) | SLP_EN */
+	0xee,			/* 19: out dx, al */
+	0xf4,			/* 20: hlt */
+	0xeb, 0xfd,		/* 21: jmp 20 */
+};
+
+/* One run of ged_poller as a PVH kernel; extra_opt: a threading option, or NULL. */
+static void power_button_run(const char *extra_opt)
+{
+	static const struct test_pvh_note note = {
+		.name = "Xen", .namesz = 4, .type = 18, .descsz = 8, .entry = TEST_PVH_ENTRY
+	};
+	const char *extra[] = {
+		"--kernel", NULL, "--memory", "64M", "--timeout", "120s", NULL, NULL
+	};
+	char kernel[64];
+	size_t len;
+	uint8_t *elf = test_pvh_elf(&note, &len);
+	struct vmproc p;
+	json_object *ev = NULL, *data, *reason;
+
+	memcpy(elf + TEST_PVH_SEG_OFF + (TEST_PVH_ENTRY - TEST_PVH_SEG_GPA), ged_poller,
+	       sizeof(ged_poller));
+	cr_assert_eq(test_tmpfile(kernel, sizeof(kernel), elf, len), 0);
+	free(elf);
+	extra[1] = kernel;
+	extra[6] = extra_opt;
+	start(&p, extra);
+	cr_assert_str_eq(status(p.c), "running");
+	sleep_ms(200); /* let it poll a while: reads with nothing pending change nothing */
+	cr_assert_str_eq(status(p.c), "running");
+	json_object_put(ok(p.c, "system_powerdown", NULL));
+	expect_event(p.c, "POWERDOWN");
+	cr_assert_eq(qmp_client_wait_event(p.c, "SHUTDOWN", &ev, 60000), 0,
+		     "%s: the guest never saw the button", extra_opt ? extra_opt : "default");
+	cr_assert(json_object_object_get_ex(ev, "data", &data));
+	cr_assert(json_object_object_get_ex(data, "reason", &reason));
+	cr_assert_str_eq(json_object_get_string(reason), "guest-shutdown");
+	json_object_put(ev);
+	qmp_client_close(p.c);
+	p.c = NULL;
+	finish_expect(&p, 0);
+	unlink(kernel);
+}
+
+/* Under the device locks (the default) and under the big lock, which ged_raise takes too. */
+Test(monitor, linux_power_button_is_the_ged)
+{
+	SKIP_WITHOUT_KVM();
+	power_button_run(NULL);
+	power_button_run("--big-lock");
+}
+
+/* A flat binary gets no ACPI tables: no button to press, and the guest runs on. */
+Test(monitor, flat_guest_has_no_power_button)
+{
+	static const uint8_t halt_loop[] = { 0xf4, 0xeb, 0xfd }; /* hlt; jmp -3 */
+	const char *extra[] = { "--flat", NULL, NULL };
+	char flat[64];
+	struct vmproc p;
+
+	SKIP_WITHOUT_KVM();
+	cr_assert_eq(test_tmpfile(flat, sizeof(flat), halt_loop, sizeof(halt_loop)), 0);
+	extra[1] = flat;
+	start(&p, extra);
+	fails(p.c, "system_powerdown", NULL, "GenericError", "has no power button");
+	cr_assert_str_eq(status(p.c), "running");
+	finish_expect(&p, 0);
+	unlink(flat);
 }
 
 Test(monitor, guest_crash_is_reported)

@@ -18,10 +18,12 @@
 # nothing is installed, the host's /boot is never touched). Idempotent: packages are cached in
 # OUTDIR/cache and unpacked once; every output is replaced atomically. See docs/linux.md.
 #
-# /init in the guest mounts proc, sys, devtmpfs, loads the modules in modules.dep order, prints
-# "STRAND-READY uptime=<s>", then runs the command from the kernel command line
-# (strand.cmd=WORD, strand.cmd="A B", "strand.cmd=A B" or strand.cmd64=<base64>) and prints
-# "STRAND-EXIT <status>", or, without a command, opens a shell on the console. Then poweroff -f.
+# /init in the guest mounts proc, sys, devtmpfs, loads the modules in modules.dep order, starts
+# busybox acpid for the ACPI power button (a press powers the guest off: QMP system_powerdown,
+# virsh shutdown), prints "STRAND-READY uptime=<s>", then runs the command from the kernel
+# command line (strand.cmd=WORD, strand.cmd="A B", "strand.cmd=A B" or strand.cmd64=<base64>)
+# and prints "STRAND-EXIT <status>", or, without a command, opens a shell on the console. Then
+# poweroff -f.
 set -euo pipefail
 
 # Programs copied into the image, one entry each: "<debian package> <path> [<path>...]".
@@ -38,9 +40,14 @@ if [ "${STRAND_IMAGE_NO_PROGRAMS:-0}" = 1 ]; then
 	PROGRAMS=()
 fi
 
-# Virtio drivers (modules in Debian's cloud kernel), loaded by /init with their dependencies
+# Drivers that are modules in Debian's cloud kernel, loaded by /init with their dependencies
 # first. Names as modinfo spells them ('-' and '_' are the same); absent ones are skipped.
-MODULES=(virtio_ring virtio virtio_mmio virtio_blk virtio_console virtio_rng virtio_net)
+# The virtio drivers; then the ACPI power button: strand's DSDT has \_SB.PWRB (PNP0C0C), which
+# Linux's `button` driver (CONFIG_ACPI_BUTTON=m) binds and turns a press (Notify 0x80 from the
+# GED's _EVT, docs/devices.md) into KEY_POWER on an input device; `evdev` (CONFIG_INPUT_EVDEV=m)
+# gives that device its /dev/input/eventN, which busybox acpid reads (see /init).
+MODULES=(virtio_ring virtio virtio_mmio virtio_blk virtio_console virtio_rng virtio_net
+	button evdev)
 
 META_PKG=linux-image-cloud-amd64
 BUSYBOX_PKG=busybox-static
@@ -365,6 +372,20 @@ ROOT=$BASE_ROOT
 echo strand >"$ROOT/etc/hostname"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
 echo 'root:x:0:' >"$ROOT/etc/group"
+# The power button's action. busybox acpid maps KEY_POWER (value 1) from any /dev/input/event*
+# to "button/power PWRF 00000080" and, with no /etc/acpid.conf, to the action PWRF/00000080,
+# which it runs from its directory (/etc/acpi) when it is a file. PID 1 is the /init script, not
+# busybox init, so a plain `poweroff` (a signal to PID 1) would do nothing: `poweroff -f` calls
+# reboot(POWER_OFF), and Linux writes S5 to strand's ACPI sleep control register.
+mkdir -p "$ROOT/etc/acpi/PWRF"
+cat >"$ROOT/etc/acpi/PWRF/00000080" <<'EOF'
+#!/bin/sh
+# The ACPI power button was pressed (QMP system_powerdown, virsh shutdown): power off.
+echo "STRAND-POWER-BUTTON" >/dev/console
+sync
+poweroff -f
+EOF
+chmod 0755 "$ROOT/etc/acpi/PWRF/00000080"
 cat >"$ROOT/init" <<'EOF'
 #!/bin/sh
 # /init of strand's Linux guest (tests/linux/build-image.sh; docs/linux.md).
@@ -380,6 +401,20 @@ hostname -F /etc/hostname
 while read -r m; do
 	insmod "/lib/modules/$m" || echo "strand-init: insmod $m failed"
 done </etc/strand/modules
+
+# The ACPI power button: once `button` and `evdev` are loaded its input device appears (devtmpfs
+# makes the node a moment later); busybox acpid opens /dev/input/event0.. in order and runs
+# /etc/acpi/PWRF/00000080 on a press. -d: foreground, log to stderr (the console).
+n=0
+while [ ! -e /dev/input/event0 ] && [ $n -lt 50 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+if [ -e /dev/input/event0 ]; then
+	acpid -d -p /run/acpid.pid </dev/null >/dev/console 2>&1 &
+else
+	echo "strand-init: no /dev/input/event0: the ACPI power button is not heard"
+fi
 
 read -r up idle </proc/uptime
 echo "STRAND-READY uptime=$up"

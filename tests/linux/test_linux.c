@@ -3,17 +3,22 @@
  * initramfs boots with 1 and 2 vCPUs, `nproc` inside equals --vcpus, a command's output and exit
  * status come back, a shell driven through a pipe works, `poweroff -f` ends strand with status
  * 0 and `reboot -f` with status 0 (documented); ext4 made on a virtio disk survives a reboot
- * and the host's e2fsck; virtio-net pings the host through a tap. Needs /dev/kvm and the image
+ * and the host's e2fsck; virtio-net pings the host through a tap; QMP system_powerdown presses
+ * the ACPI power button and the guest powers itself off (busybox acpid in the image runs
+ * `poweroff -f`; docs/devices.md, "The ACPI power button"). Needs /dev/kvm and the image
  * (tests/linux/build-image.sh; STRAND_LINUX_DIR). On PVM hosts each boot takes minutes.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "monitor/qmp_client.h"
 #include "tests/support.h"
 
 static const char *image_dir(void)
@@ -175,4 +180,89 @@ Test(linux_boot, virtio_net_pings_the_host, .timeout = 3600)
 	cr_expect(strstr(r.out, "STRAND-EXIT 0"), "ping failed\n%s", r.out);
 	cr_expect_eq(r.status, 0, "status %d\n%s", r.status, r.err);
 	test_run_free(&r);
+}
+
+/* Wait until the log of a background strand holds needle; false after timeout_s. */
+static bool log_has(const struct test_bg *bg, const char *needle, unsigned timeout_s)
+{
+	struct timespec tick = { 0, 200 * 1000 * 1000 };
+
+	for (unsigned i = 0; i < timeout_s * 5; i++) {
+		char *log = test_bg_log(bg);
+		bool found = strstr(log, needle) != NULL;
+
+		free(log);
+		if (found)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+/*
+ * virsh shutdown for a Linux guest: QMP system_powerdown sets the power-button event of
+ * strand's Generic Event Device and raises its interrupt (GSI 9); Linux's evged runs the DSDT's
+ * _EVT, which notifies \_SB.PWRB; the button driver (button.ko, loaded by /init) reports
+ * KEY_POWER through evdev.ko; busybox acpid runs /etc/acpi/PWRF/00000080, which prints
+ * STRAND-POWER-BUTTON and runs `poweroff -f`; Linux writes S5 to the ACPI sleep control register
+ * and strand ends with status 0 after SHUTDOWN (reason guest-shutdown). The command prints
+ * waiting-for-the-42 (computed, so the kernel's echo of its command line cannot match) and would
+ * sleep for 20 minutes: the VM must end long before, and without STRAND-EXIT. The button is pressed
+ * again every 20 s in case acpid was not listening yet (presses only ever power off).
+ */
+Test(linux_boot, system_powerdown_powers_the_guest_off, .timeout = 3600)
+{
+	char sock[108], mon[128], dir[600], *log;
+	char *argv[] = { "run",		"--linux",
+			 "--linux-dir", dir,
+			 "--vcpus",	"1",
+			 "--memory",	"256M",
+			 "--timeout",	"3000s",
+			 "--monitor",	mon,
+			 "--cmdline",	"strand.cmd=\"echo waiting-for-the-$((6*7)); sleep 1200\"",
+			 NULL };
+	struct errbuf err = { "" };
+	struct qmp_client *c = NULL;
+	json_object *ev = NULL, *data, *reason;
+	struct qmp_error e;
+	struct test_bg bg;
+	int rc = -ETIMEDOUT, st;
+
+	SKIP_WITHOUT_IMAGE();
+	snprintf(dir, sizeof(dir), "%s", image_dir());
+	test_sock_path(sock, sizeof(sock), "linux-qmp");
+	snprintf(mon, sizeof(mon), "unix:%s", sock);
+	cr_assert_eq(test_bg_start(&bg, argv), 0);
+	if (qmp_client_connect(&c, sock, 60000, &err)) {
+		log = test_bg_log(&bg);
+		test_bg_wait(&bg, 1);
+		cr_assert_fail("cannot connect to the monitor: %s\n%s", err.msg, log);
+	}
+	if (!log_has(&bg, "waiting-for-the-42", 2400)) {
+		log = test_bg_log(&bg);
+		qmp_client_close(c);
+		test_bg_wait(&bg, 1);
+		cr_assert_fail("the guest never reached its command\n%s", log);
+	}
+	for (int press = 0; press < 6 && rc == -ETIMEDOUT; press++) {
+		rc = qmp_client_execute(c, "system_powerdown", NULL, NULL, &e, 10000);
+		cr_assert_eq(rc, 0, "system_powerdown: %d %s", rc, rc == -EREMOTEIO ? e.desc : "");
+		rc = qmp_client_wait_event(c, "SHUTDOWN", &ev, 20000);
+	}
+	log = test_bg_log(&bg);
+	cr_assert_eq(rc, 0, "no SHUTDOWN after 6 presses of the power button\n%s", log);
+	cr_assert(json_object_object_get_ex(ev, "data", &data));
+	cr_assert(json_object_object_get_ex(data, "reason", &reason));
+	cr_expect_str_eq(json_object_get_string(reason), "guest-shutdown", "%s", log);
+	json_object_put(ev);
+	qmp_client_close(c);
+	st = test_bg_wait(&bg, 60);
+	free(log);
+	log = test_bg_log(&bg);
+	cr_expect_eq(st, 0, "strand ended with %d after the guest powered off\n%s", st, log);
+	cr_expect(strstr(log, "STRAND-POWER-BUTTON"), "acpid did not run the button's action\n%s",
+		  log);
+	cr_expect_null(strstr(log, "STRAND-EXIT"), "the command ended instead\n%s", log);
+	free(log);
+	unlink(bg.log);
 }

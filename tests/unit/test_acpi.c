@@ -1,7 +1,9 @@
 /*
  * test_acpi.c - the AML encoder, the ACPI tables for 1..64 vCPUs (every checksum, the MADT, FADT,
  * XSDT and DSDT contents decoded here, and each table disassembled with `iasl -d` when
- * acpica-tools is installed), bad configurations, and the PM register device.
+ * acpica-tools is installed, the DSDT compiled back with `iasl`: no errors, no warnings), the
+ * Generic Event Device and power button in the DSDT, bad configurations, and the PM register
+ * device. The GED's register semantics are in test_ged.c.
  */
 #include <criterion/criterion.h>
 #include <ctype.h>
@@ -19,7 +21,8 @@
 #include "util/errbuf.h"
 #include "tests/support.h"
 
-#define PM_PORT 0x600
+#define PM_PORT	 0x600
+#define GED_PORT 0x610
 
 static const struct acpi_virtio_mmio test_virtio[] = {
 	{ .base = 0xd0000000, .size = 0x200, .gsi = 5 },
@@ -41,6 +44,8 @@ static struct acpi_config config(unsigned n)
 		.virtio = test_virtio,
 		.nr_virtio = ARRAY_SIZE(test_virtio),
 		.pm_port = PM_PORT,
+		.ged_port = GED_PORT,
+		.ged_gsi = ACPI_GED_GSI,
 	};
 
 	for (unsigned i = 0; i < ACPI_MAX_VCPUS; i++)
@@ -268,6 +273,130 @@ Test(aml, resource_descriptors)
 	cr_assert_eq(aml_finish(&a, &len), -ENOSPC);
 }
 
+Test(aml, method_if_and_notify)
+{
+	uint8_t buf[128];
+	struct aml a;
+	size_t len;
+	/* Method (_EVT, 1, Serialized) { Local0 = ESEL  If ((Local0 & One) == One) {
+	 * Notify (\_SB.PWRB, 0x80) } } */
+	static const uint8_t want[] = {
+		0x14, 0x21, '_',  'E',	'V',  'T',  0x09, /* Method, PkgLength 33, 1 arg, serialized */
+		0x70, 'E',  'S',  'E',	'L',  0x60,	  /* Store (ESEL, Local0) */
+		0xa0, 0x14,				  /* If, PkgLength 20 */
+		0x93, 0x7b, 0x60, 0x01, 0x00, 0x01,	  /* LEqual (And (Local0, One, ), One) */
+		0x86, 0x5c, 0x2e, '_',	'S',  'B',  '_',  'P',
+		'W',  'R',  'B',			  /* Notify (\_SB.PWRB, */
+		0x0a, 0x80,				  /* 0x80) */
+		0x68, 0x6e, 0x60, 0x67,			  /* Arg0, Arg6, Local0, Local7 */
+		0x14, 0x06, 'F',  'O',	'O',  '_',  0x00, /* Method (FOO, 0, NotSerialized) {} */
+	};
+
+	aml_init(&a, buf, sizeof(buf));
+	aml_method_begin(&a, "_EVT", 1, true);
+	aml_store(&a);
+	aml_path(&a, "ESEL");
+	aml_local(&a, 0);
+	aml_if_begin(&a);
+	aml_lequal(&a);
+	aml_and(&a);
+	aml_local(&a, 0);
+	aml_integer(&a, 1);
+	aml_null_target(&a);
+	aml_integer(&a, 1);
+	aml_notify(&a);
+	aml_path(&a, "\\_SB.PWRB");
+	aml_integer(&a, 0x80);
+	aml_end(&a);
+	aml_end(&a);
+	aml_arg(&a, 0);
+	aml_arg(&a, 6);
+	aml_local(&a, 0);
+	aml_local(&a, 7);
+	aml_method_begin(&a, "FOO", 0, false);
+	aml_end(&a);
+	cr_assert_eq(aml_finish(&a, &len), 0);
+	cr_assert_eq(len, sizeof(want), "%zu bytes", len);
+	cr_assert_eq(memcmp(buf, want, len), 0);
+}
+
+Test(aml, operation_region_and_field)
+{
+	uint8_t buf[128];
+	struct aml a;
+	size_t len;
+	/* clang-format off */
+	static const char want[] =
+		/* OperationRegion (GEDR, SystemIO, 0x0610, 0x04) */
+		"\x5b\x80" "GEDR" "\x01" "\x0b\x10\x06" "\x0a\x04"
+		/* OperationRegion (MREG, SystemMemory, 0xFEB00000, 0x1000) */
+		"\x5b\x80" "MREG" "\x00" "\x0c\x00\x00\xb0\xfe" "\x0b\x00\x10"
+		/* Field (GEDR, DWordAcc, NoLock, WriteAsZeros), PkgLength 25 */
+		"\x5b\x81\x19" "GEDR" "\x43"
+		"ESEL" "\x20"		/* ESEL, 32 */
+		"\x00" "\x40\x04"	/* Offset: 64 unnamed bits (a two-byte PkgLength) */
+		"ST__" "\x01"		/* ST, 1 */
+		"BIG_" "\x4c\x12"	/* BIG, 300 */
+		/* Field (MREG, ByteAcc, NoLock, Preserve) { R, 8 } */
+		"\x5b\x81\x0b" "MREG" "\x01" "R___" "\x08";
+	/* clang-format on */
+
+	aml_init(&a, buf, sizeof(buf));
+	aml_opregion(&a, "GEDR", AML_SPACE_SYSTEM_IO, 0x610, 4);
+	aml_opregion(&a, "MREG", AML_SPACE_SYSTEM_MEMORY, 0xfeb00000, 0x1000);
+	aml_field_begin(&a, "GEDR", AML_FIELD_DWORD_ACC, AML_FIELD_WRITE_AS_ZEROS);
+	aml_field_unit(&a, "ESEL", 32);
+	aml_field_skip(&a, 64);
+	aml_field_unit(&a, "ST", 1);
+	aml_field_unit(&a, "BIG", 300);
+	aml_end(&a);
+	aml_field_begin(&a, "MREG", AML_FIELD_BYTE_ACC, AML_FIELD_PRESERVE);
+	aml_field_unit(&a, "R", 8);
+	aml_end(&a);
+	cr_assert_eq(aml_finish(&a, &len), 0);
+	cr_assert_eq(len, sizeof(want) - 1, "%zu bytes", len);
+	cr_assert_eq(memcmp(buf, want, len), 0);
+}
+
+Test(aml, bad_methods_and_fields)
+{
+	uint8_t buf[256];
+	struct aml a;
+	size_t len;
+
+#define BAD_AML(stmts)                                               \
+	do {                                                         \
+		aml_init(&a, buf, sizeof(buf));                      \
+		stmts;                                               \
+		cr_assert_eq(aml_finish(&a, &len), -EINVAL, #stmts); \
+	} while (0)
+
+	BAD_AML((aml_method_begin(&a, "M", 8, false), aml_end(&a)));
+	BAD_AML((aml_method_begin(&a, "1M", 0, false), aml_end(&a)));
+	BAD_AML(aml_method_begin(&a, "M", 0, false)); /* left open */
+	BAD_AML(aml_if_begin(&a));		      /* left open */
+	BAD_AML(aml_local(&a, 8));
+	BAD_AML(aml_arg(&a, 7));
+	BAD_AML(aml_path(&a, "\\"));
+	BAD_AML(aml_opregion(&a, "TOOLONG", AML_SPACE_SYSTEM_IO, 0, 1));
+	BAD_AML((aml_field_begin(&a, "R", 5, AML_FIELD_PRESERVE), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", AML_FIELD_BYTE_ACC, 0x60), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", AML_FIELD_BYTE_ACC, 0x10), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_unit(&a, "A.B", 8), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_unit(&a, "\\AB", 8), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_unit(&a, "AB", 0), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_unit(&a, "AB", 1u << 28), aml_end(&a)));
+	BAD_AML((aml_field_begin(&a, "R", 0, 0), aml_field_skip(&a, 0), aml_end(&a)));
+#undef BAD_AML
+	/* The largest field unit a PkgLength holds is fine. */
+	aml_init(&a, buf, sizeof(buf));
+	aml_field_begin(&a, "R", 0, 0);
+	aml_field_unit(&a, "AB", (1u << 28) - 1);
+	aml_end(&a);
+	cr_assert_eq(aml_finish(&a, &len), 0);
+	cr_assert_eq(memcmp(buf + len - 4, "\xcf\xff\xff\xff", 4), 0);
+}
+
 /* ---- tables ---- */
 
 static uint8_t *build(const struct acpi_config *c, struct acpi_tables *t)
@@ -406,6 +535,21 @@ static void check_dsdt_bytes(const uint8_t *dsdt, const struct acpi_config *c)
 		snprintf(name, sizeof(name), "V%03X", i);
 		cr_assert(contains(dsdt, len, name, 4), "virtio %s", name);
 	}
+	cr_assert(contains(dsdt, len, "GED0", 4) == (c->ged_port != 0));
+	cr_assert(contains(dsdt, len, "ACPI0013", 8) == (c->ged_port != 0));
+	cr_assert(contains(dsdt, len, "PWRB", 4) == (c->ged_port != 0));
+	if (c->ged_port) {
+		/* The GED's interrupt: level, active high, exclusive, consumer; and its register. */
+		const uint8_t irq[] = {
+			0x89, 0x06, 0x00, 0x01, 0x01, (uint8_t)c->ged_gsi, 0, 0, 0
+		};
+		uint8_t region[10] = { 0x5b, 0x80, 'G', 'E', 'D', 'R', 0x01, 0x0b };
+
+		region[8] = (uint8_t)c->ged_port;
+		region[9] = (uint8_t)(c->ged_port >> 8);
+		cr_assert(contains(dsdt, len, irq, sizeof(irq)), "GED Interrupt descriptor");
+		cr_assert(contains(dsdt, len, region, sizeof(region)), "GED OperationRegion");
+	}
 }
 
 Test(acpi, tables_1_to_64_vcpus)
@@ -432,6 +576,35 @@ Test(acpi, tables_1_to_64_vcpus)
 		check_dsdt_bytes(dsdt, &c);
 		free(buf);
 	}
+}
+
+/* The GED and the power button as iasl reads them back, and the DSDT compiled again. */
+static void check_ged_dsl(const char *dsl, const struct acpi_config *c)
+{
+	char line[160];
+	char *log;
+
+	if (!c->ged_port) {
+		cr_assert_null(strstr(dsl, "GED0"), "%s", dsl);
+		cr_assert_null(strstr(dsl, "PWRB"), "%s", dsl);
+		return;
+	}
+	cr_assert(strstr(dsl, "Device (GED0)"), "%s", dsl);
+	cr_assert(strstr(dsl, "Name (_HID, \"ACPI0013\" /* Generic Event Device */)"), "%s", dsl);
+	snprintf(line, sizeof(line), "0x%08X,", c->ged_gsi);
+	cr_assert(strstr(dsl, line), "GED GSI %s in\n%s", line, dsl);
+	snprintf(line, sizeof(line), "OperationRegion (GEDR, SystemIO, 0x%04X, 0x04)", c->ged_port);
+	cr_assert(strstr(dsl, line), "%s in\n%s", line, dsl);
+	cr_assert(strstr(dsl, "Field (GEDR, DWordAcc, NoLock, WriteAsZeros)"), "%s", dsl);
+	cr_assert(strstr(dsl, "ESEL,   32"), "%s", dsl);
+	cr_assert(strstr(dsl, "Method (_EVT, 1, Serialized)"), "%s", dsl);
+	cr_assert(strstr(dsl, "Local0 = ESEL"), "%s", dsl);
+	cr_assert(strstr(dsl, "If (((Local0 & One) == One))"), "%s", dsl);
+	cr_assert(strstr(dsl, "Notify (\\_SB.PWRB, 0x80)"), "%s", dsl);
+	cr_assert(strstr(dsl, "Device (PWRB)"), "%s", dsl);
+	cr_assert(strstr(dsl, "Name (_HID, EisaId (\"PNP0C0C\")"), "%s", dsl);
+	log = test_iasl_compile("dsdt", dsl);
+	free(log);
 }
 
 static void disassemble_all(unsigned n, const struct acpi_config *c)
@@ -464,7 +637,8 @@ static void disassemble_all(unsigned n, const struct acpi_config *c)
 			cr_assert_eq(
 				count(dsl,
 				      "Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, )"),
-				1);
+				c->ged_port ? 2 : 1); /* a level virtio device, and the GED */
+			check_ged_dsl(dsl, c);
 		} else if (!strcmp(t.t[i].sig, "APIC")) {
 			cr_assert_eq(count(dsl, "[Processor Local APIC]"), n, "%s", dsl);
 			cr_assert_eq(count(dsl, "[I/O APIC]"), 1);
@@ -502,6 +676,26 @@ Test(acpi, iasl_disassembles_every_table, .timeout = 100)
 
 		disassemble_all(counts[i], &c);
 	}
+}
+
+/* Without a GED port there is no GED and no power button (and the DSDT still compiles). */
+Test(acpi, no_ged_no_power_button, .timeout = 100)
+{
+	struct acpi_config c = config(2);
+	struct acpi_tables t;
+	const uint8_t *dsdt;
+	uint8_t *buf;
+	char *dsl;
+
+	c.ged_port = 0;
+	buf = build(&c, &t);
+	dsdt = find_table(buf, ACPI_TABLES_GPA, &t, "DSDT");
+	check_dsdt_bytes(dsdt, &c);
+	dsl = disassemble("dsdt", dsdt, rd32(dsdt + 4));
+	check_ged_dsl(dsl, &c);
+	free(test_iasl_compile("dsdt", dsl));
+	free(dsl);
+	free(buf);
 }
 
 Test(acpi, x2apic_ids)
@@ -598,6 +792,12 @@ Test(acpi, bad_configurations)
 	BAD(c.ioapic_pins = 300, -EINVAL);
 	BAD(c.pm_port = 0, -EINVAL);
 	BAD(c.pm_port = 0xfffe, -EINVAL);
+	BAD(c.ged_gsi = 4, -EINVAL);  /* COM1's */
+	BAD(c.ged_gsi = 5, -EINVAL);  /* a virtio device's */
+	BAD(c.ged_gsi = 24, -EINVAL); /* no such IOAPIC pin */
+	BAD(c.ged_port = PM_PORT + 2, -EINVAL);
+	BAD(c.ged_port = 0x3f6, -EINVAL); /* into COM1 */
+	BAD(c.ged_port = 0xfffd, -EINVAL);
 	BAD((v[0] = test_virtio[0], v[1] = test_virtio[1], v[1].gsi = 5, c.virtio = v,
 	     c.nr_virtio = 2),
 	    -EINVAL);
