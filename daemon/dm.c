@@ -111,6 +111,11 @@ const struct domain_def *dm_dom_def(const struct dm_dom *d)
 	return d->live ? d->live : d->def;
 }
 
+bool dm_dom_autostart(const struct dm_dom *d)
+{
+	return d->def && d->autostart;
+}
+
 pid_t dm_dom_pid(const struct dm_dom *d)
 {
 	return d->pid;
@@ -184,6 +189,8 @@ void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what, ch
 {
 	if (strcmp(what, "def") == 0)
 		snprintf(buf, len, "%s/domains/%s.xml", m->opts.state_dir, d->name);
+	else if (strcmp(what, "autostart") == 0)
+		snprintf(buf, len, "%s/autostart/%s.xml", m->opts.state_dir, d->name);
 	else
 		snprintf(buf, len, "%s/%s.%s", m->opts.run_dir, d->name, what);
 }
@@ -380,6 +387,18 @@ int dm_define(struct dm *m, const char *xml, size_t len, struct dm_dom **out, st
 		goto fail;
 	}
 	updated = d && d->def;
+	if (!updated) {
+		/* A link left from an earlier domain of this name must not start this one. */
+		char link[4200];
+
+		snprintf(link, sizeof(link), "%s/autostart/%s.xml", m->opts.state_dir, def->name);
+		ret = file_remove(link);
+		if (ret) {
+			ret = set_err(err, DM_ERR_SYSTEM_ERROR, "cannot remove %s: %s", link,
+				      strerror(-ret));
+			goto fail;
+		}
+	}
 	if (!d) {
 		d = dom_new(m, def);
 		if (!d) {
@@ -413,11 +432,19 @@ fail:
 int dm_undefine(struct dm *m, struct dm_dom *d, struct dm_err *err)
 {
 	char path[4200];
+	int ret;
 
 	if (!d->def)
 		return set_err(
 			err, DM_ERR_OPERATION_INVALID,
 			"Requested operation is not valid: cannot undefine transient domain");
+	/* As libvirt: the autostart link goes first, so none is left pointing nowhere. */
+	dm_path_of(m, d, "autostart", path, sizeof(path));
+	ret = file_remove(path);
+	if (ret)
+		return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot remove %s: %s", path,
+			       strerror(-ret));
+	d->autostart = false;
 	dm_path_of(m, d, "def", path, sizeof(path));
 	if (unlink(path) < 0 && errno != ENOENT)
 		return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot remove %s: %s", path,
@@ -432,6 +459,28 @@ int dm_undefine(struct dm *m, struct dm_dom *d, struct dm_err *err)
 		return 0;
 	}
 	dom_free(m, d);
+	return 0;
+}
+
+int dm_set_autostart(struct dm *m, struct dm_dom *d, bool on, struct dm_err *err)
+{
+	char link[4200], def[4200];
+	int ret;
+
+	if (!d->def)
+		return set_err(
+			err, DM_ERR_OPERATION_INVALID,
+			"Requested operation is not valid: cannot set autostart for transient "
+			"domain");
+	if (d->autostart == on)
+		return 0;
+	dm_path_of(m, d, "autostart", link, sizeof(link));
+	dm_path_of(m, d, "def", def, sizeof(def));
+	ret = on ? file_symlink_atomic(def, link) : file_remove(link);
+	if (ret)
+		return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot %s autostart link %s: %s",
+			       on ? "create" : "remove", link, strerror(-ret));
+	d->autostart = on;
 	return 0;
 }
 
@@ -1311,12 +1360,34 @@ static void load_defs(struct dm *m)
 			continue;
 		}
 		same = dom_new(m, def);
-		if (same)
+		if (same) {
+			struct stat st;
+			char link[4200];
+
 			same->def = def;
-		else
+			dm_path_of(m, same, "autostart", link, sizeof(link));
+			same->autostart = lstat(link, &st) == 0;
+		} else {
 			domain_def_free(def);
+		}
 	}
 	closedir(dd);
+	/* A NAME.xml.tmp.PID link of a strandd killed mid-rename: never renamed, so void. */
+	snprintf(dir, sizeof(dir), "%s/autostart", m->opts.state_dir);
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd))) {
+		const char *t = strstr(de->d_name, ".xml.tmp.");
+		char proc[64], path[4600];
+
+		if (!t)
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/%s", t + 9);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (access(proc, F_OK) != 0)
+			unlink(path);
+	}
+	if (dd)
+		closedir(dd);
 }
 
 /* A state file from an earlier strandd: re-attach if its process is still the same one. */
@@ -1481,6 +1552,53 @@ static void reattach_all(struct dm *m)
 	closedir(dd);
 }
 
+/* ---- autostart ---- */
+
+static void autostart_next(void *opaque)
+{
+	struct dm *m = opaque;
+	struct dm_dom *d;
+	struct dm_err err = { 0, 0, "" };
+
+	for (d = m->doms; d && !d->autostart_pending; d = d->next)
+		;
+	if (!d)
+		return;
+	d->autostart_pending = false;
+	if (dm_dom_autostart(d) && !dm_dom_active(d)) {
+		if (dm_start(m, d, 0, &err))
+			log_warn("%s: autostart failed: %s", d->name, err.message);
+		else
+			log_info("%s: autostarted (id %d)", d->name, d->id);
+	}
+	/* The next one on the next turn: clients waiting are served in between. */
+	if (ioloop_call(m->loop, autostart_next, m))
+		log_warn("autostart: cannot queue the next domain");
+}
+
+void dm_autostart(struct dm *m)
+{
+	char marker[4200];
+	unsigned n = 0;
+	int ret;
+
+	snprintf(marker, sizeof(marker), "%s/autostarted", m->opts.run_dir);
+	if (access(marker, F_OK) == 0) {
+		log_info("autostart: done already since the host booted (%s)", marker);
+		return;
+	}
+	ret = file_write_atomic(marker, "", 0, 0600);
+	if (ret)
+		log_warn("cannot write %s: %s (autostart runs again at the next start)", marker,
+			 strerror(-ret));
+	for (struct dm_dom *d = m->doms; d; d = d->next) {
+		d->autostart_pending = dm_dom_autostart(d) && !dm_dom_active(d);
+		n += d->autostart_pending;
+	}
+	if (n && ioloop_call(m->loop, autostart_next, m))
+		log_warn("autostart: cannot queue it");
+}
+
 int dm_open(struct dm **out, struct ioloop *loop, const struct dm_opts *o, struct dm_err *err)
 {
 	struct dm *m = calloc(1, sizeof(*m));
@@ -1492,8 +1610,11 @@ int dm_open(struct dm **out, struct ioloop *loop, const struct dm_opts *o, struc
 	m->loop = loop;
 	m->opts = *o;
 	m->next_id = 1;
-	snprintf(dir, sizeof(dir), "%s/domains", o->state_dir);
+	snprintf(dir, sizeof(dir), "%s/autostart", o->state_dir);
 	ret = file_mkdirs(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/domains", o->state_dir);
+	if (!ret)
+		ret = file_mkdirs(dir, 0700);
 	if (!ret)
 		ret = file_mkdirs(o->run_dir, 0700);
 	if (ret) {

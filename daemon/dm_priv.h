@@ -46,6 +46,8 @@ struct dm_dom {
 	struct domain_tuning *tunings; /* to apply before the first cont */
 	unsigned ntunings;
 	bool destroying, rebooting, panicked;
+	bool autostart;		  /* STATE_DIR/autostart/NAME.xml links to the definition */
+	bool autostart_pending;	  /* dm_autostart has still to start it */
 	char shutdown_reason[32]; /* the monitor's SHUTDOWN reason, "" before */
 	struct dm_dom *next;
 };
@@ -65,8 +67,9 @@ int __must_check dm_qmp(struct dm_dom *d, const char *cmd, json_object *args, js
 			struct dm_err *err);
 
 /*
- * A domain's file: "def" (STATE/domains/NAME.xml), else RUN/NAME.WHAT ("qmp", "state", "xml",
- * "log", "gate": the shared vCPU gate of monitor/vcpu_gate.h).
+ * A domain's file: "def" (STATE/domains/NAME.xml), "autostart" (STATE/autostart/NAME.xml, a
+ * symlink to "def"), else RUN/NAME.WHAT ("qmp", "state", "xml", "log", "gate": the shared vCPU
+ * gate of monitor/vcpu_gate.h).
  */
 void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what, char *buf,
 		size_t len);

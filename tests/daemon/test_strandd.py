@@ -553,6 +553,80 @@ class StranddTest(unittest.TestCase):
         dom.undefine()
         conn.close()
 
+    # ---- autostart ----
+
+    def test_autostart(self):
+        """virsh autostart [--disable], dominfo, list --autostart/--no-autostart and python's
+        autostart()/setAutostart(): the link in STATE/autostart as libvirt keeps it; strandd's
+        first start after a boot starts autostart domains (a failing one is logged), a later
+        restart leaves them as they are; transient domains are refused; undefine drops it."""
+        d = self.d
+        link = os.path.join(self.top, "lib", "autostart", "auto.xml")
+        marker = os.path.join(self.top, "run", "autostarted")
+        virsh(d, "define", write(self.path("auto.xml"), domain_xml("auto")))
+        self.assertRegex(virsh(d, "dominfo", "auto").stdout, r"Autostart:\s+disable")
+        self.assertIn("marked as autostarted", virsh(d, "autostart", "auto").stdout)
+        self.assertRegex(virsh(d, "dominfo", "auto").stdout, r"Autostart:\s+enable")
+        self.assertEqual(os.readlink(link), os.path.join(self.top, "lib", "domains", "auto.xml"))
+        self.assertIn("auto", virsh(d, "list", "--all", "--autostart", "--name").stdout.split())
+        self.assertNotIn("auto", virsh(d, "list", "--all", "--no-autostart", "--name").stdout.split())
+        self.assertIn("unmarked as autostarted", virsh(d, "autostart", "--disable", "auto").stdout)
+        self.assertFalse(os.path.lexists(link))
+        self.assertIn("auto", virsh(d, "list", "--all", "--no-autostart", "--name").stdout.split())
+        conn = libvirt.open(d.uri)
+        dom = conn.lookupByName("auto")
+        self.assertEqual(dom.autostart(), 0)
+        dom.setAutostart(1)
+        self.assertEqual(dom.autostart(), 1)
+        self.assertTrue(os.path.islink(link))
+        # transient: refused as libvirt refuses it
+        tr = conn.createXML(domain_xml("trans"), 0)
+        with self.assertRaises(libvirt.libvirtError) as e:
+            tr.setAutostart(1)
+        self.assertEqual(e.exception.get_error_code(), libvirt.VIR_ERR_OPERATION_INVALID)
+        self.assertIn("cannot set autostart for transient domain", str(e.exception))
+        self.assertEqual(tr.autostart(), 0)
+        p = virsh(d, "autostart", "trans", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("transient", p.stderr)
+        tr.destroy()
+        # one that cannot start: logged, strandd and the others carry on
+        broken = domain_xml("broken").replace("program='idle'", "file='/nonexistent/guest.elf'")
+        conn.defineXML(broken).setAutostart(1)
+        conn.close()
+        # strandd's first start after a boot (RUN_DIR is a tmpfs: the marker is gone)
+        d.stop()
+        os.unlink(marker)
+        d.start()
+        wait_for(lambda: "running" in virsh(d, "domstate", "auto").stdout, what="auto autostarted")
+        wait_for(lambda: "broken: autostart failed" in d.logtext(), what="the failure logged")
+        self.assertIn("shut off", virsh(d, "domstate", "broken").stdout)
+        self.assertTrue(os.path.exists(marker))
+        # the state groups of LIST_ALL_DOMAINS' flags, beside the autostart ones
+        self.assertIn("auto", virsh(d, "list", "--state-running", "--name").stdout.split())
+        self.assertIn("broken", virsh(d, "list", "--all", "--state-shutoff", "--name").stdout.split())
+        self.assertNotIn("auto", virsh(d, "list", "--all", "--state-shutoff", "--name").stdout.split())
+        self.assertEqual(virsh(d, "list", "--all", "--with-snapshot", "--name").stdout.split(), [])
+        # a later restart (strandd killed -9, or stopped) leaves domains as they are
+        virsh(d, "destroy", "auto")
+        d.stop(signal.SIGKILL)
+        d.start()
+        time.sleep(1)
+        self.assertIn("shut off", virsh(d, "domstate", "auto").stdout)
+        self.assertRegex(virsh(d, "dominfo", "auto").stdout, r"Autostart:\s+enable")
+        # undefine removes the link; a new domain of the same name starts without it
+        virsh(d, "undefine", "broken")
+        self.assertFalse(os.path.lexists(os.path.join(self.top, "lib", "autostart", "broken.xml")))
+        virsh(d, "start", "auto")
+        virsh(d, "undefine", "auto")  # running: transient from now on, the link gone
+        self.assertFalse(os.path.lexists(link))
+        virsh(d, "destroy", "auto")
+        os.symlink("/nowhere", link)  # a stale link: a new definition must not inherit it
+        virsh(d, "define", write(self.path("auto.xml"), domain_xml("auto")))
+        self.assertRegex(virsh(d, "dominfo", "auto").stdout, r"Autostart:\s+disable")
+        self.assertFalse(os.path.lexists(link))
+        virsh(d, "undefine", "auto")
+
     # ---- python3-libvirt ----
 
     def test_python_libvirt(self):
