@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,6 +111,11 @@ const struct domain_def *dm_dom_def(const struct dm_dom *d)
 	return d->live ? d->live : d->def;
 }
 
+bool dm_dom_autostart(const struct dm_dom *d)
+{
+	return d->def && d->autostart;
+}
+
 pid_t dm_dom_pid(const struct dm_dom *d)
 {
 	return d->pid;
@@ -185,6 +189,8 @@ void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what, ch
 {
 	if (strcmp(what, "def") == 0)
 		snprintf(buf, len, "%s/domains/%s.xml", m->opts.state_dir, d->name);
+	else if (strcmp(what, "autostart") == 0)
+		snprintf(buf, len, "%s/autostart/%s.xml", m->opts.state_dir, d->name);
 	else
 		snprintf(buf, len, "%s/%s.%s", m->opts.run_dir, d->name, what);
 }
@@ -381,6 +387,18 @@ int dm_define(struct dm *m, const char *xml, size_t len, struct dm_dom **out, st
 		goto fail;
 	}
 	updated = d && d->def;
+	if (!updated) {
+		/* A link left from an earlier domain of this name must not start this one. */
+		char link[4200];
+
+		snprintf(link, sizeof(link), "%s/autostart/%s.xml", m->opts.state_dir, def->name);
+		ret = file_remove(link);
+		if (ret) {
+			ret = set_err(err, DM_ERR_SYSTEM_ERROR, "cannot remove %s: %s", link,
+				      strerror(-ret));
+			goto fail;
+		}
+	}
 	if (!d) {
 		d = dom_new(m, def);
 		if (!d) {
@@ -414,11 +432,19 @@ fail:
 int dm_undefine(struct dm *m, struct dm_dom *d, struct dm_err *err)
 {
 	char path[4200];
+	int ret;
 
 	if (!d->def)
 		return set_err(
 			err, DM_ERR_OPERATION_INVALID,
 			"Requested operation is not valid: cannot undefine transient domain");
+	/* As libvirt: the autostart link goes first, so none is left pointing nowhere. */
+	dm_path_of(m, d, "autostart", path, sizeof(path));
+	ret = file_remove(path);
+	if (ret)
+		return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot remove %s: %s", path,
+			       strerror(-ret));
+	d->autostart = false;
 	dm_path_of(m, d, "def", path, sizeof(path));
 	if (unlink(path) < 0 && errno != ENOENT)
 		return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot remove %s: %s", path,
@@ -433,6 +459,28 @@ int dm_undefine(struct dm *m, struct dm_dom *d, struct dm_err *err)
 		return 0;
 	}
 	dom_free(m, d);
+	return 0;
+}
+
+int dm_set_autostart(struct dm *m, struct dm_dom *d, bool on, struct dm_err *err)
+{
+	char link[4200], def[4200];
+	int ret;
+
+	if (!d->def)
+		return set_err(
+			err, DM_ERR_OPERATION_INVALID,
+			"Requested operation is not valid: cannot set autostart for transient "
+			"domain");
+	if (d->autostart == on)
+		return 0;
+	dm_path_of(m, d, "autostart", link, sizeof(link));
+	dm_path_of(m, d, "def", def, sizeof(def));
+	ret = on ? file_symlink_atomic(def, link) : file_remove(link);
+	if (ret)
+		return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot %s autostart link %s: %s",
+			       on ? "create" : "remove", link, strerror(-ret));
+	d->autostart = on;
 	return 0;
 }
 
@@ -508,31 +556,33 @@ static int attach_monitor(struct dm *m, struct dm_dom *d, int timeout_ms, struct
 	return 0;
 }
 
-static void console_end(struct dm_dom *d)
-{
-	dm_console_fn fn = d->console_fn;
-	void *opaque = d->console_opaque;
-
-	d->console_fn = NULL;
-	d->console_opaque = NULL;
-	if (fn)
-		fn(opaque, NULL, 0);
-}
-
 static void on_pty(void *opaque, uint32_t events);
 
+/* Stop reading the console's slave and close it: strand drops the guest's output again. */
 static void pty_close(struct dm *m, struct dm_dom *d)
 {
-	/* What the guest wrote last is still in the pty: to the console first. */
-	if (d->pty_h)
-		on_pty(d, EPOLLIN);
 	if (d->pty_h)
 		ioloop_del_fd(m->loop, d->pty_h);
 	d->pty_h = NULL;
 	if (d->pty_fd >= 0)
 		close(d->pty_fd);
 	d->pty_fd = -1;
-	console_end(d);
+}
+
+/* The console ends: its client gets EOF. */
+static void console_end(struct dm *m, struct dm_dom *d)
+{
+	dm_console_fn fn = d->console_fn;
+	void *opaque = d->console_opaque;
+
+	/* What the guest wrote last may still be in the pty: to the console first. */
+	if (d->pty_h)
+		on_pty(d, EPOLLIN);
+	pty_close(m, d);
+	d->console_fn = NULL;
+	d->console_opaque = NULL;
+	if (fn)
+		fn(opaque, NULL, 0);
 }
 
 static void on_pty(void *opaque, uint32_t events)
@@ -547,37 +597,90 @@ static void on_pty(void *opaque, uint32_t events)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			/* EIO: the VM closed its side (it is ending); its pidfd says when. */
+			/* EIO: strand closed the master (it is ending); its pidfd says when. */
 			ioloop_del_fd(d->m->loop, d->pty_h);
 			d->pty_h = NULL;
 			return;
 		}
 		if (d->console_fn)
 			d->console_fn(d->console_opaque, buf, (size_t)n);
-		else
-			d->console_dropped += (uint64_t)n;
 	}
+}
+
+/*
+ * The path strand's console pty has, from its monitor (QEMU's query-chardev, label
+ * charserial0, "pty:/dev/pts/N"): at start and on re-attach, so the live XML and the console
+ * follow the VM, whoever started it.
+ */
+static int read_console_path(struct dm_dom *d, struct dm_err *err)
+{
+	json_object *r, *e, *v;
+	int ret;
+
+	if (!d->live || d->live->serial != DOMAIN_CHR_PTY)
+		return 0;
+	ret = dm_qmp(d, "query-chardev", NULL, &r, err);
+	if (ret)
+		return ret;
+	ret = set_err(err, DM_ERR_OPERATION_FAILED,
+		      "operation failed: domain '%s': its monitor reports no console pty", d->name);
+	for (size_t i = 0; i < json_object_array_length(r); i++) {
+		const char *f;
+
+		e = json_object_array_get_idx(r, i);
+		if (!json_object_object_get_ex(e, "label", &v) ||
+		    strcmp(json_object_get_string(v), "charserial0") ||
+		    !json_object_object_get_ex(e, "filename", &v))
+			continue;
+		f = json_object_get_string(v);
+		if (strncmp(f, "pty:/dev/pts/", 13) || strlen(f) > 64 || strstr(f, ".."))
+			break;
+		free(d->live->serial_pty);
+		d->live->serial_pty = strdup(f + 4);
+		ret = d->live->serial_pty ? 0 : set_err(err, DM_ERR_NO_MEMORY, "out of memory");
+		break;
+	}
+	json_object_put(r);
+	return ret;
 }
 
 int dm_console_open(struct dm *m, struct dm_dom *d, bool force, dm_console_fn fn, void *opaque,
 		    struct dm_err *err)
 {
-	(void)m;
+	int fd;
+
 	if (!dm_dom_active(d))
 		return not_running(err, d);
 	if (!d->live || d->live->serial != DOMAIN_CHR_PTY)
 		return set_err(err, DM_ERR_OPERATION_FAILED,
 			       "operation failed: domain '%s' has no <serial type='pty'> console",
 			       d->name);
-	if (d->pty_fd < 0)
+	if (!d->live->serial_pty)
 		return set_err(err, DM_ERR_OPERATION_FAILED,
-			       "operation failed: the console of domain '%s' was lost when strandd "
-			       "restarted (it holds the pty of the VMs it started)",
+			       "operation failed: domain '%s': the path of its console pty is "
+			       "unknown",
 			       d->name);
 	if (d->console_fn && !force)
 		return set_err(err, DM_ERR_OPERATION_FAILED,
 			       "operation failed: Active console session exists for this domain");
-	console_end(d);
+	console_end(m, d);
+	/* The path came from the VM's monitor: only a terminal is taken, never as our ctty. */
+	fd = open(d->live->serial_pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return set_err(err, DM_ERR_OPERATION_FAILED,
+			       "operation failed: cannot open the console %s of domain '%s': %s",
+			       d->live->serial_pty, d->name, strerror(errno));
+	if (!isatty(fd)) {
+		close(fd);
+		return set_err(err, DM_ERR_OPERATION_FAILED,
+			       "operation failed: the console %s of domain '%s' is not a terminal",
+			       d->live->serial_pty, d->name);
+	}
+	if (ioloop_add_fd(m->loop, fd, EPOLLIN, on_pty, d, &d->pty_h)) {
+		close(fd);
+		return set_err(err, DM_ERR_NO_MEMORY, "out of memory");
+	}
+	d->pty_fd = fd;
 	d->console_fn = fn;
 	d->console_opaque = opaque;
 	return 0;
@@ -603,6 +706,7 @@ int dm_console_write(struct dm_dom *d, const void *data, size_t len)
 void dm_console_close(struct dm_dom *d, void *opaque)
 {
 	if (d->console_opaque == opaque) {
+		pty_close(d->m, d);
 		d->console_fn = NULL;
 		d->console_opaque = NULL;
 	}
@@ -610,7 +714,7 @@ void dm_console_close(struct dm_dom *d, void *opaque)
 
 static void detach(struct dm *m, struct dm_dom *d)
 {
-	pty_close(m, d);
+	console_end(m, d);
 	if (d->qmp_h)
 		ioloop_del_fd(m->loop, d->qmp_h);
 	d->qmp_h = NULL;
@@ -833,7 +937,6 @@ static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	char logp[4200], mon[200], gatep[4200], **argv;
-	int master = -1, slave_fd = -1;
 	unsigned flags = m->opts.sched.kind == SCHED_KIND_GANG ||
 					 m->opts.sched.kind == SCHED_KIND_GANG_RELAXED ||
 					 m->opts.sched.kind == SCHED_KIND_CREDIT ?
@@ -863,39 +966,9 @@ static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
 	argv[a.argc + 6] = NULL;
 	dm_path_of(m, d, "log", logp, sizeof(logp));
 	posix_spawn_file_actions_init(&fa);
-	if (a.serial_pty) {
-		/* The VM's stdio is a pty; strandd keeps the master (virsh console). */
-		struct termios tio;
-		char slave[128];
-
-		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (master < 0 || grantpt(master) || unlockpt(master) ||
-		    ptsname_r(master, slave, sizeof(slave)) ||
-		    (slave_fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-			int e = errno;
-
-			if (master >= 0)
-				close(master);
-			posix_spawn_file_actions_destroy(&fa);
-			free(argv);
-			domain_argv_free(&a);
-			return set_err(err, DM_ERR_SYSTEM_ERROR, "cannot make a pty for '%s': %s",
-				       d->name, strerror(e));
-		}
-		if (tcgetattr(slave_fd, &tio) == 0) {
-			cfmakeraw(&tio);
-			tcsetattr(slave_fd, TCSANOW, &tio);
-		}
-		free(d->live->serial_pty);
-		d->live->serial_pty = strdup(slave);
-		posix_spawn_file_actions_adddup2(&fa, slave_fd, 0);
-		posix_spawn_file_actions_adddup2(&fa, slave_fd, 1);
-		posix_spawn_file_actions_addopen(&fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	} else {
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-		posix_spawn_file_actions_addopen(&fa, 1, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	}
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	posix_spawnattr_init(&at);
 	{
 		sigset_t none, all;
@@ -910,16 +983,6 @@ static int spawn(struct dm *m, struct dm_dom *d, struct dm_err *err)
 	ret = posix_spawn(&pid, m->opts.strand_bin, &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
-	if (slave_fd >= 0)
-		close(slave_fd);
-	if (master >= 0) {
-		if (ret || fcntl(master, F_SETFL, O_NONBLOCK) ||
-		    ioloop_add_fd(m->loop, master, EPOLLIN, on_pty, d, &d->pty_h)) {
-			close(master);
-		} else {
-			d->pty_fd = master;
-		}
-	}
 	if (!ret) {
 		char *cmd = domain_argv_join(&a);
 
@@ -1025,6 +1088,8 @@ static int start_live(struct dm *m, struct dm_dom *d, unsigned flags, struct dm_
 	if (ret)
 		goto fail_kill;
 	ret = cache_vcpu_tids(d, err);
+	if (!ret)
+		ret = read_console_path(d, err);
 	if (!ret)
 		ret = apply_tunings(d, err);
 	if (ret)
@@ -1295,12 +1360,34 @@ static void load_defs(struct dm *m)
 			continue;
 		}
 		same = dom_new(m, def);
-		if (same)
+		if (same) {
+			struct stat st;
+			char link[4200];
+
 			same->def = def;
-		else
+			dm_path_of(m, same, "autostart", link, sizeof(link));
+			same->autostart = lstat(link, &st) == 0;
+		} else {
 			domain_def_free(def);
+		}
 	}
 	closedir(dd);
+	/* A NAME.xml.tmp.PID link of a strandd killed mid-rename: never renamed, so void. */
+	snprintf(dir, sizeof(dir), "%s/autostart", m->opts.state_dir);
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd))) {
+		const char *t = strstr(de->d_name, ".xml.tmp.");
+		char proc[64], path[4600];
+
+		if (!t)
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/%s", t + 9);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (access(proc, F_OK) != 0)
+			unlink(path);
+	}
+	if (dd)
+		closedir(dd);
 }
 
 /* A state file from an earlier strandd: re-attach if its process is still the same one. */
@@ -1409,6 +1496,12 @@ static void reattach_one(struct dm *m, const char *path)
 			dom_free(m, d);
 		return;
 	}
+	if (read_console_path(d, &err)) {
+		/* Not a path from an earlier VM: that pty may be someone else's now. */
+		log_warn("%s: no console: %s", name, err.message);
+		free(d->live->serial_pty);
+		d->live->serial_pty = NULL;
+	}
 	{
 		json_object *r, *s;
 
@@ -1459,6 +1552,53 @@ static void reattach_all(struct dm *m)
 	closedir(dd);
 }
 
+/* ---- autostart ---- */
+
+static void autostart_next(void *opaque)
+{
+	struct dm *m = opaque;
+	struct dm_dom *d;
+	struct dm_err err = { 0, 0, "" };
+
+	for (d = m->doms; d && !d->autostart_pending; d = d->next)
+		;
+	if (!d)
+		return;
+	d->autostart_pending = false;
+	if (dm_dom_autostart(d) && !dm_dom_active(d)) {
+		if (dm_start(m, d, 0, &err))
+			log_warn("%s: autostart failed: %s", d->name, err.message);
+		else
+			log_info("%s: autostarted (id %d)", d->name, d->id);
+	}
+	/* The next one on the next turn: clients waiting are served in between. */
+	if (ioloop_call(m->loop, autostart_next, m))
+		log_warn("autostart: cannot queue the next domain");
+}
+
+void dm_autostart(struct dm *m)
+{
+	char marker[4200];
+	unsigned n = 0;
+	int ret;
+
+	snprintf(marker, sizeof(marker), "%s/autostarted", m->opts.run_dir);
+	if (access(marker, F_OK) == 0) {
+		log_info("autostart: done already since the host booted (%s)", marker);
+		return;
+	}
+	ret = file_write_atomic(marker, "", 0, 0600);
+	if (ret)
+		log_warn("cannot write %s: %s (autostart runs again at the next start)", marker,
+			 strerror(-ret));
+	for (struct dm_dom *d = m->doms; d; d = d->next) {
+		d->autostart_pending = dm_dom_autostart(d) && !dm_dom_active(d);
+		n += d->autostart_pending;
+	}
+	if (n && ioloop_call(m->loop, autostart_next, m))
+		log_warn("autostart: cannot queue it");
+}
+
 int dm_open(struct dm **out, struct ioloop *loop, const struct dm_opts *o, struct dm_err *err)
 {
 	struct dm *m = calloc(1, sizeof(*m));
@@ -1470,8 +1610,11 @@ int dm_open(struct dm **out, struct ioloop *loop, const struct dm_opts *o, struc
 	m->loop = loop;
 	m->opts = *o;
 	m->next_id = 1;
-	snprintf(dir, sizeof(dir), "%s/domains", o->state_dir);
+	snprintf(dir, sizeof(dir), "%s/autostart", o->state_dir);
 	ret = file_mkdirs(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/domains", o->state_dir);
+	if (!ret)
+		ret = file_mkdirs(dir, 0700);
 	if (!ret)
 		ret = file_mkdirs(o->run_dir, 0700);
 	if (ret) {

@@ -6,7 +6,9 @@
  *
  * Files (dm_opts): persistent definitions in STATE_DIR/domains/NAME.xml; for each running
  * domain RUN_DIR/NAME.state (pid, process start time, id, monitor socket), RUN_DIR/NAME.xml
- * (its live XML), RUN_DIR/NAME.qmp (the monitor) and RUN_DIR/NAME.log (strand's output).
+ * (its live XML), RUN_DIR/NAME.qmp (the monitor) and RUN_DIR/NAME.log (strand's output);
+ * STATE_DIR/autostart/NAME.xml (a symlink to the definition) for autostart domains and
+ * RUN_DIR/autostarted once autostart was done since the host booted.
  * Every file is written atomically (temporary file, fsync, rename, fsync of the directory):
  * a crash leaves the old or the new version, never a torn one.
  *
@@ -158,6 +160,8 @@ void dm_dom_state(const struct dm_dom *d, int *state, int *reason);
 /* The live definition when running, else the persistent one. */
 const struct domain_def *dm_dom_def(const struct dm_dom *d);
 pid_t dm_dom_pid(const struct dm_dom *d);
+/* libvirt's autostart flag of a persistent domain. */
+bool dm_dom_autostart(const struct dm_dom *d);
 
 /* ---- lifecycle ---- */
 int __must_check dm_define(struct dm *m, const char *xml, size_t len, struct dm_dom **out,
@@ -166,6 +170,19 @@ int __must_check dm_undefine(struct dm *m, struct dm_dom *d, struct dm_err *err)
 int __must_check dm_create_xml(struct dm *m, const char *xml, size_t len, unsigned flags,
 			       struct dm_dom **out, struct dm_err *err);
 int __must_check dm_start(struct dm *m, struct dm_dom *d, unsigned flags, struct dm_err *err);
+/*
+ * Autostart, as libvirt keeps it: STATE_DIR/autostart/NAME.xml, a symlink to the definition,
+ * made or removed atomically. Only a persistent domain (VIR_ERR_OPERATION_INVALID otherwise);
+ * undefine removes it.
+ */
+int __must_check dm_set_autostart(struct dm *m, struct dm_dom *d, bool on, struct dm_err *err);
+/*
+ * Start every autostart domain that is not running, one per main-loop turn (clients are served
+ * between them), once per host boot as libvirt does: RUN_DIR/autostarted marks that it was done
+ * (RUN_DIR is a tmpfs, /run/strand); a strandd restarted later leaves domains as they are. A
+ * domain that fails to start is logged. Call once after dm_open, with the loop about to run.
+ */
+void dm_autostart(struct dm *m);
 int __must_check dm_shutdown(struct dm *m, struct dm_dom *d, struct dm_err *err);
 /* d may be freed by this call (a transient domain): do not use it afterwards. */
 int __must_check dm_destroy(struct dm *m, struct dm_dom *d, struct dm_err *err);

@@ -31,19 +31,23 @@ struct dm_dom {
 	char qmp_path[108];
 	struct qmp_client *qmp;
 	struct ioloop_fd *qmp_h, *pid_h;
-	/* <serial type='pty'>: the pty master strandd holds (the VM's stdio is the slave), read
-	 * all the time so the guest never blocks on it; what is read goes to the console stream
-	 * that is open (dm_console_open), or is dropped. -1: none (or lost with a restart). */
+	/*
+	 * <serial type='pty'>: strand holds the pty (--console pty, its path in live->serial_pty
+	 * from query-chardev); strandd opens the slave while a console stream is open
+	 * (dm_console_open) and closes it when the stream ends, so the guest's output with no
+	 * console is dropped by strand. -1: no console open.
+	 */
 	int pty_fd;
 	struct ioloop_fd *pty_h;
 	dm_console_fn console_fn;
 	void *console_opaque;
-	uint64_t console_dropped; /* bytes read with no console open */
-	pid_t *vcpu_tids;	  /* from query-cpus-fast at start */
+	pid_t *vcpu_tids; /* from query-cpus-fast at start */
 	unsigned nvcpu_tids;
 	struct domain_tuning *tunings; /* to apply before the first cont */
 	unsigned ntunings;
 	bool destroying, rebooting, panicked;
+	bool autostart;		  /* STATE_DIR/autostart/NAME.xml links to the definition */
+	bool autostart_pending;	  /* dm_autostart has still to start it */
 	char shutdown_reason[32]; /* the monitor's SHUTDOWN reason, "" before */
 	struct dm_dom *next;
 };
@@ -63,8 +67,9 @@ int __must_check dm_qmp(struct dm_dom *d, const char *cmd, json_object *args, js
 			struct dm_err *err);
 
 /*
- * A domain's file: "def" (STATE/domains/NAME.xml), else RUN/NAME.WHAT ("qmp", "state", "xml",
- * "log", "gate": the shared vCPU gate of monitor/vcpu_gate.h).
+ * A domain's file: "def" (STATE/domains/NAME.xml), "autostart" (STATE/autostart/NAME.xml, a
+ * symlink to "def"), else RUN/NAME.WHAT ("qmp", "state", "xml", "log", "gate": the shared vCPU
+ * gate of monitor/vcpu_gate.h).
  */
 void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what, char *buf,
 		size_t len);

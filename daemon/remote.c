@@ -51,6 +51,7 @@ enum {
 	P_DOMAIN_PIN_VCPU = 26,
 	P_DOMAIN_REBOOT = 27,
 	P_DOMAIN_RESUME = 28,
+	P_DOMAIN_SET_AUTOSTART = 29,
 	P_DOMAIN_SHUTDOWN = 33,
 	P_DOMAIN_SUSPEND = 34,
 	P_DOMAIN_UNDEFINE = 35,
@@ -490,6 +491,38 @@ static int p_node_get_cpu_map(struct rpc_call *c, void *o)
 
 /* ---- listing and lookup ---- */
 
+/*
+ * virConnectListAllDomainsFlags: groups of bits; a group with none set does not filter, one
+ * with bits set keeps the domains that match any of them. strand has no managed save,
+ * snapshots or checkpoints: every domain is in NO_MANAGEDSAVE, NO_SNAPSHOT, NO_CHECKPOINT.
+ */
+static bool list_match(struct dm_dom *d, unsigned flags)
+{
+	int state, reason;
+	bool act = dm_dom_active(d), pers = dm_dom_persistent(d), as = dm_dom_autostart(d);
+	static const struct {
+		unsigned yes, no;
+	} never[] = { { 1u << 8, 1u << 9 }, { 1u << 12, 1u << 13 }, { 1u << 14, 1u << 15 } };
+
+	dm_dom_state(d, &state, &reason);
+	if ((flags & 3) && !((flags & 1 && act) || (flags & 2 && !act)))
+		return false;
+	if ((flags & 12) && !((flags & 4 && pers) || (flags & 8 && !pers)))
+		return false;
+	if ((flags & 0xf0) &&
+	    !((flags & 16 && state == DM_RUNNING) || (flags & 32 && state == DM_PAUSED) ||
+	      (flags & 64 && state == DM_SHUTOFF) ||
+	      (flags & 128 && state != DM_RUNNING && state != DM_PAUSED && state != DM_SHUTOFF)))
+		return false;
+	if ((flags & 0xc00) && !((flags & 1024 && as) || (flags & 2048 && !as)))
+		return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(never); i++) {
+		if ((flags & (never[i].yes | never[i].no)) && !(flags & never[i].no))
+			return false;
+	}
+	return true;
+}
+
 static int p_list_all_domains(struct rpc_call *c, void *o)
 {
 	int need;
@@ -503,14 +536,9 @@ static int p_list_all_domains(struct rpc_call *c, void *o)
 		return decode_fail(c);
 	if (dm_list(g_remote.dm, &all, &nall))
 		return rpc_call_error(c, DM_ERR_NO_MEMORY, DM_FROM_DOMAIN, "out of memory");
-	/* VIR_CONNECT_LIST_DOMAINS_ACTIVE 1, INACTIVE 2, PERSISTENT 4, TRANSIENT 8 */
 	for (size_t i = 0; i < nall; i++) {
-		bool act = dm_dom_active(all[i]), pers = dm_dom_persistent(all[i]);
-
-		if (((flags & 3) && !((flags & 1 && act) || (flags & 2 && !act))) ||
-		    ((flags & 12) && !((flags & 4 && pers) || (flags & 8 && !pers))))
-			continue;
-		all[n++] = all[i];
+		if (list_match(all[i], flags))
+			all[n++] = all[i];
 	}
 	ret = n;
 	if (!need)
@@ -880,7 +908,23 @@ static int p_get_autostart(struct rpc_call *c, void *o)
 	struct dm_dom *d = get_dom(c);
 
 	(void)o;
-	return d && put_int(c->out, 0) ? 0 : -1;
+	return d && put_int(c->out, dm_dom_autostart(d)) ? 0 : -1;
+}
+
+static int p_set_autostart(struct rpc_call *c, void *o)
+{
+	struct dm_dom *d = get_dom(c);
+	struct dm_err e = { 0, 0, "" };
+	int on;
+
+	(void)o;
+	if (!d)
+		return -1;
+	if (!xdr_int(c->in, &on))
+		return decode_fail(c);
+	if (dm_set_autostart(g_remote.dm, d, on != 0, &e))
+		return dm_fail(c, &e);
+	return 0;
 }
 
 static int p_get_os_type(struct rpc_call *c, void *o)
@@ -1622,6 +1666,7 @@ static const struct rpc_proc procs[] = {
 	RO(P_DOMAIN_IS_PERSISTENT, p_is_persistent),
 	RO(P_DOMAIN_IS_UPDATED, p_is_updated),
 	RO(P_DOMAIN_GET_AUTOSTART, p_get_autostart),
+	RW(P_DOMAIN_SET_AUTOSTART, p_set_autostart),
 	RO(P_DOMAIN_GET_OS_TYPE, p_get_os_type),
 	RO(P_DOMAIN_GET_MAX_MEMORY, p_get_max_memory),
 	RO(P_DOMAIN_GET_MAX_VCPUS, p_get_max_vcpus_dom),

@@ -283,6 +283,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	remote_set_server(srv);
+	dm_autostart(dm); /* from the loop, once it runs */
 	log_info("listening on %s%s%s; %zu domains, %zu running", sock, sock_ro ? " and " : "",
 		 sock_ro ? sock_ro : "", dm_count(dm, false), dm_count(dm, true));
 	ret = ioloop_run(g_loop);

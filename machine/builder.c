@@ -990,6 +990,11 @@ int machine_build_shared(const struct machine_config *cfg, struct ioloop *loop,
 					 ret != -EINVAL ? strerror(-ret) : "");
 		else
 			m->console_open = true;
+		/* As QEMU says it (a supervisor asks query-chardev instead). */
+		if (!ret && m->console.kind == CHARDEV_PTY && !cfg->quiet)
+			fprintf(stderr,
+				"strand: %s: char device redirected to %s (label charserial0)\n",
+				cfg->name, m->console.pty_path);
 	}
 	if (ret)
 		goto fail;

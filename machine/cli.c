@@ -72,8 +72,10 @@ void cli_usage_run(FILE *f)
 		"                         (repeatable; Linux: ACPI SRAT/SLIT; micro-guests:\n"
 		"                         sg_numa); host-node binds its RAM and vCPUs there\n"
 		"  --numa src=A,dst=B,distance=D   guest node distance (default: the host's, or 20)\n"
-		"  --console stdio|file:PATH|none   where the serial console goes (default stdio;\n"
-		"                         on a terminal, Ctrl-A x quits)\n"
+		"  --console stdio|file:PATH|pty|none   where the serial console goes (default\n"
+		"                         stdio; on a terminal, Ctrl-A x quits; pty: a new\n"
+		"                         /dev/pts/N, see query-chardev; output no one reads is\n"
+		"                         dropped)\n"
 		"\n"
 		"Threading (docs/threading.md):\n"
 		"  --threading PRESET[,lock=big|device][,io=vcpu|main|iothread][,map=rcu|rwlock|mutex]\n"
@@ -539,11 +541,11 @@ int cli_parse_run_mode(int argc, char **argv, struct machine_config *cfg, enum c
 			cfg->mem_bytes = v;
 			break;
 		case OPT_CONSOLE:
-			if (strcmp(a, "stdio") && strcmp(a, "none") &&
+			if (strcmp(a, "stdio") && strcmp(a, "none") && strcmp(a, "pty") &&
 			    (strncmp(a, "file:", 5) || !a[5]))
 				return errbuf_set(
 					err, -EINVAL,
-					"--console: expected stdio, file:PATH or none, got '%s'",
+					"--console: expected stdio, file:PATH, pty or none, got '%s'",
 					a);
 			cfg->console = a;
 			break;

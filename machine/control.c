@@ -359,6 +359,35 @@ static int cmd_query_name(void *opaque, json_object *args, json_object **ret, st
 	return 0;
 }
 
+/*
+ * QEMU's query-chardev: the serial console, labelled as libvirt labels it (charserial0);
+ * "filename" is QEMU's ("pty:/dev/pts/N" for --console pty: strandd opens that for virsh
+ * console). The UART always has it open (frontend-open).
+ */
+static int cmd_query_chardev(void *opaque, json_object *args, json_object **ret,
+			     struct qmp_error *e)
+{
+	struct run *r = opaque;
+	struct machine *m;
+	json_object *o;
+	char name[96];
+	unsigned vm;
+
+	if (pick_vm(r, args, &vm, e))
+		return -EINVAL;
+	m = r->m[vm];
+	*ret = json_object_new_array();
+	if (!m->console_open)
+		return 0;
+	chardev_filename(&m->console, name, sizeof(name));
+	o = json_object_new_object();
+	json_object_object_add(o, "frontend-open", json_object_new_boolean(true));
+	json_object_object_add(o, "filename", jstr(name));
+	json_object_object_add(o, "label", jstr("charserial0"));
+	json_object_array_add(*ret, o);
+	return 0;
+}
+
 static void vcpu_props(struct run *r, unsigned vm, unsigned i, json_object *props)
 {
 	const struct cpu_topology *t = &r->m[vm]->vm->topo;
@@ -1564,6 +1593,18 @@ static int cmd_query_vms(void *opaque, json_object *args, json_object **ret, str
 		json_object_object_add(o, "guest",
 				       jstr(r->m[i]->image_name ? r->m[i]->image_name : "?"));
 		json_object_object_add(o, "pid", jint(getpid()));
+		if (r->m[i]->console_open) {
+			json_object *con = json_object_new_object();
+			uint64_t written, dropped;
+			char name[96];
+
+			chardev_filename(&r->m[i]->console, name, sizeof(name));
+			chardev_counters(&r->m[i]->console, &written, &dropped);
+			json_object_object_add(con, "filename", jstr(name));
+			json_object_object_add(con, "written-bytes", jint((int64_t)written));
+			json_object_object_add(con, "dropped-bytes", jint((int64_t)dropped));
+			json_object_object_add(o, "console", con);
+		}
 		json_object_array_add(*ret, o);
 	}
 	return 0;
@@ -1714,6 +1755,7 @@ static const struct qmp_cmd control_commands[] = {
 	{ "query-kvm", cmd_query_kvm, NULL },
 	{ "query-cpus-fast", cmd_query_cpus_fast, a_vm },
 	{ "query-iothreads", cmd_query_iothreads, a_vm },
+	{ "query-chardev", cmd_query_chardev, a_vm },
 	{ "query-stats", cmd_query_stats, a_stats },
 	{ "query-stats-schemas", cmd_query_stats_schemas, a_schemas },
 	{ "stop", cmd_stop, a_vm },

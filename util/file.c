@@ -70,6 +70,31 @@ fail:
 	return ret;
 }
 
+int file_symlink_atomic(const char *target, const char *path)
+{
+	char tmp[4200];
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	if (symlink(target, tmp) < 0)
+		return -errno;
+	if (rename(tmp, path) < 0) {
+		int ret = -errno;
+
+		unlink(tmp);
+		return ret;
+	}
+	return fsync_dir_of(path);
+}
+
+int file_remove(const char *path)
+{
+	if (unlink(path) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return fsync_dir_of(path);
+}
+
 int file_read_all(const char *path, size_t max, char **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

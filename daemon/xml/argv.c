@@ -209,7 +209,8 @@ static void add_devices(struct abuild *a, const struct domain_def *d)
 		push(a, "--rng");
 	switch (d->serial) {
 	case DOMAIN_CHR_PTY:
-		push_opt_str(a, "--console", "stdio");
+		/* strand makes the pty (QEMU's -chardev pty); strandd reads it from query-chardev. */
+		push_opt_str(a, "--console", "pty");
 		break;
 	case DOMAIN_CHR_FILE:
 		sbuf_printf(&b, "file:%s", d->serial_path);
@@ -390,7 +391,6 @@ int domain_argv_build_flags(const struct domain_def *d, const char *strand_bin, 
 	add_knobs(&a, d, flags);
 	out->argv = a.argv;
 	out->argc = a.argc;
-	out->serial_pty = d->serial == DOMAIN_CHR_PTY;
 	if (a.oom || add_tunings(out, d)) {
 		domain_argv_free(out);
 		return domain_err_nomem(err);

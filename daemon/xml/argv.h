@@ -30,11 +30,6 @@ struct domain_argv {
 	unsigned argc;
 	struct domain_tuning *tunings; /* in order: vCPU pins by vCPU, then the emulator pin */
 	unsigned ntunings;
-	/*
-	 * <serial type='pty'>: strand's serial console is its stdio (--console stdio), so the
-	 * daemon gives the child a pty as stdin and stdout and keeps the master.
-	 */
-	bool serial_pty;
 };
 
 /*

@@ -451,6 +451,182 @@ class StranddTest(unittest.TestCase):
         dom.destroy()
         conn.close()
 
+    def echo_domain(self, name, args="duration_ms=120000"):
+        return domain_xml(name, program="uart-echo", args=args).replace(
+            "</os></domain>", "</os><devices><serial type='pty'/></devices></domain>")
+
+    def console_pty(self, dom):
+        """The pty of the domain's console, from the live XML (source path and tty agree)."""
+        xml = dom.XMLDesc(0)
+        m = re.search(r"<serial type='pty'>\s*<source path='(/dev/pts/\d+)'/>", xml)
+        self.assertTrue(m, xml)
+        self.assertIn("<console type='pty' tty='%s'>" % m.group(1), xml)
+        return m.group(1)
+
+    def stream_echo(self, conn, dom, msg):
+        """python3-libvirt's console stream: send msg, expect uart-echo's upper-case echo."""
+        st = conn.newStream(0)
+        dom.openConsole(None, st, 0)
+        out, deadline, sent = b"", time.time() + 20, False
+        while time.time() < deadline and msg.upper() not in out:
+            if not sent:
+                st.send(msg)
+                sent = True
+            b = st.recv(4096)
+            if b == -2:
+                time.sleep(0.05)
+                continue
+            if not b:
+                break
+            out += b
+        st.finish()
+        self.assertIn(msg.upper(), out)
+
+    def test_console_survives_strandd_restart(self):
+        """strand holds the console pty (--console pty); strandd opens the slave per console:
+        after kill -9 and a restart of strandd, the console of the running VM still works,
+        through python's stream and the real virsh console, input and output."""
+        import pty
+        import select
+        d = self.d
+        virsh(d, "define", write(self.path("echo.xml"), self.echo_domain("echo")))
+        virsh(d, "start", "echo")
+        conn = libvirt.open(d.uri)
+        dom = conn.lookupByName("echo")
+        path = self.console_pty(dom)
+        self.stream_echo(conn, dom, b"before")
+        self.stream_echo(conn, dom, b"again")  # a second console after the first one ended
+        conn.close()
+        d.stop(signal.SIGKILL)
+        d.start()
+        conn = libvirt.open(d.uri)
+        dom = conn.lookupByName("echo")
+        self.assertEqual(self.console_pty(dom), path)  # from the VM's query-chardev
+        self.stream_echo(conn, dom, b"after")
+        # the real virsh console, on a terminal
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvp("virsh", ["virsh", "-c", d.uri, "console", "echo"])
+        out, typed, deadline = b"", False, time.time() + 30
+        while time.time() < deadline and b"VIRSH" not in out:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    b = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not b:
+                    break
+                out += b
+            if not typed and b"Escape character" in out:
+                os.write(fd, b"virsh")
+                typed = True
+        os.write(fd, b"\x1d")  # Ctrl-]: virsh console's escape
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertIn(b"VIRSH", out, out.decode(errors="replace"))
+        self.assertEqual(os.WEXITSTATUS(status), 0)
+        dom.destroy()
+        dom.undefine()
+        conn.close()
+
+    def test_console_nobody_reads(self):
+        """Guest output nobody reads never holds the VM up: with no console open, and with a
+        reader that has the pty open but does not read, uart-echo prints 4 MiB and ends."""
+        d = self.d
+        conn = libvirt.open(d.uri)
+        flood = self.echo_domain("flood", args="flood_kb=4096")
+        dom = conn.defineXML(flood)
+        for reader in (False, True):
+            fd = None
+            if reader:
+                dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+                fd = os.open(self.console_pty(dom), os.O_RDWR | os.O_NOCTTY)
+                dom.resume()
+            else:
+                dom.create()
+            wait_for(lambda: not dom.isActive(), timeout=60, what="the flood to end")
+            self.assertEqual(dom.state()[0], libvirt.VIR_DOMAIN_SHUTOFF)
+            self.assertEqual(dom.state()[1], libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN)
+            if fd is not None:
+                os.close(fd)
+        dom.undefine()
+        conn.close()
+
+    # ---- autostart ----
+
+    def test_autostart(self):
+        """virsh autostart [--disable], dominfo, list --autostart/--no-autostart and python's
+        autostart()/setAutostart(): the link in STATE/autostart as libvirt keeps it; strandd's
+        first start after a boot starts autostart domains (a failing one is logged), a later
+        restart leaves them as they are; transient domains are refused; undefine drops it."""
+        d = self.d
+        link = os.path.join(self.top, "lib", "autostart", "auto.xml")
+        marker = os.path.join(self.top, "run", "autostarted")
+        virsh(d, "define", write(self.path("auto.xml"), domain_xml("auto")))
+        self.assertRegex(virsh(d, "dominfo", "auto").stdout, r"Autostart:\s+disable")
+        self.assertIn("marked as autostarted", virsh(d, "autostart", "auto").stdout)
+        self.assertRegex(virsh(d, "dominfo", "auto").stdout, r"Autostart:\s+enable")
+        self.assertEqual(os.readlink(link), os.path.join(self.top, "lib", "domains", "auto.xml"))
+        self.assertIn("auto", virsh(d, "list", "--all", "--autostart", "--name").stdout.split())
+        self.assertNotIn("auto", virsh(d, "list", "--all", "--no-autostart", "--name").stdout.split())
+        self.assertIn("unmarked as autostarted", virsh(d, "autostart", "--disable", "auto").stdout)
+        self.assertFalse(os.path.lexists(link))
+        self.assertIn("auto", virsh(d, "list", "--all", "--no-autostart", "--name").stdout.split())
+        conn = libvirt.open(d.uri)
+        dom = conn.lookupByName("auto")
+        self.assertEqual(dom.autostart(), 0)
+        dom.setAutostart(1)
+        self.assertEqual(dom.autostart(), 1)
+        self.assertTrue(os.path.islink(link))
+        # transient: refused as libvirt refuses it
+        tr = conn.createXML(domain_xml("trans"), 0)
+        with self.assertRaises(libvirt.libvirtError) as e:
+            tr.setAutostart(1)
+        self.assertEqual(e.exception.get_error_code(), libvirt.VIR_ERR_OPERATION_INVALID)
+        self.assertIn("cannot set autostart for transient domain", str(e.exception))
+        self.assertEqual(tr.autostart(), 0)
+        p = virsh(d, "autostart", "trans", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("transient", p.stderr)
+        tr.destroy()
+        # one that cannot start: logged, strandd and the others carry on
+        broken = domain_xml("broken").replace("program='idle'", "file='/nonexistent/guest.elf'")
+        conn.defineXML(broken).setAutostart(1)
+        conn.close()
+        # strandd's first start after a boot (RUN_DIR is a tmpfs: the marker is gone)
+        d.stop()
+        os.unlink(marker)
+        d.start()
+        wait_for(lambda: "running" in virsh(d, "domstate", "auto").stdout, what="auto autostarted")
+        wait_for(lambda: "broken: autostart failed" in d.logtext(), what="the failure logged")
+        self.assertIn("shut off", virsh(d, "domstate", "broken").stdout)
+        self.assertTrue(os.path.exists(marker))
+        # the state groups of LIST_ALL_DOMAINS' flags, beside the autostart ones
+        self.assertIn("auto", virsh(d, "list", "--state-running", "--name").stdout.split())
+        self.assertIn("broken", virsh(d, "list", "--all", "--state-shutoff", "--name").stdout.split())
+        self.assertNotIn("auto", virsh(d, "list", "--all", "--state-shutoff", "--name").stdout.split())
+        self.assertEqual(virsh(d, "list", "--all", "--with-snapshot", "--name").stdout.split(), [])
+        # a later restart (strandd killed -9, or stopped) leaves domains as they are
+        virsh(d, "destroy", "auto")
+        d.stop(signal.SIGKILL)
+        d.start()
+        time.sleep(1)
+        self.assertIn("shut off", virsh(d, "domstate", "auto").stdout)
+        self.assertRegex(virsh(d, "dominfo", "auto").stdout, r"Autostart:\s+enable")
+        # undefine removes the link; a new domain of the same name starts without it
+        virsh(d, "undefine", "broken")
+        self.assertFalse(os.path.lexists(os.path.join(self.top, "lib", "autostart", "broken.xml")))
+        virsh(d, "start", "auto")
+        virsh(d, "undefine", "auto")  # running: transient from now on, the link gone
+        self.assertFalse(os.path.lexists(link))
+        virsh(d, "destroy", "auto")
+        os.symlink("/nowhere", link)  # a stale link: a new definition must not inherit it
+        virsh(d, "define", write(self.path("auto.xml"), domain_xml("auto")))
+        self.assertRegex(virsh(d, "dominfo", "auto").stdout, r"Autostart:\s+disable")
+        self.assertFalse(os.path.lexists(link))
+        virsh(d, "undefine", "auto")
+
     # ---- python3-libvirt ----
 
     def test_python_libvirt(self):

@@ -82,6 +82,10 @@ static const struct guest_case cases[] = {
 	{ "net-stream", NULL, -1, 1, true, { NULL }, NULL },
 	/* Its status depends on the KVM (hardware or PVM): micro/syscall_path checks it. */
 	{ "syscall", NULL, -1, 1, true, { NULL }, NULL },
+	/* The serial console's far end: tests/guest/test_monitor.c (console_pty) and strandd's
+	 * tests talk to it through a pty. */
+	{ "uart-echo", "duration_ms=50", 0, 1, true, { NULL }, NULL },
+	{ "uart-echo", "flood_kb=64", 0, 1, true, { NULL }, NULL },
 	{ "vcon", NULL, 0, 1, true, { "--virtio-console", "file=@FILE" }, NULL },
 	{ "vrng", NULL, 0, 1, true, { "--rng" }, NULL },
 	{ "wakeup", "iters=20", 0, 2, true, { NULL }, NULL },

@@ -14,6 +14,8 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -949,6 +951,81 @@ Test(monitor, hostile_clients)
 	finish_expect(&p, 0);
 }
 
+/* The console's query-chardev filename and x-strand-query-vms counters. */
+static void console_state(struct qmp_client *c, char *path, size_t len, int64_t *dropped)
+{
+	json_object *r = ok(c, "query-chardev", NULL), *e, *f, *l, *vms, *con, *d;
+
+	cr_assert_eq(json_object_array_length(r), 1);
+	e = json_object_array_get_idx(r, 0);
+	cr_assert(json_object_object_get_ex(e, "label", &l));
+	cr_assert_str_eq(json_object_get_string(l), "charserial0");
+	cr_assert(json_object_object_get_ex(e, "filename", &f));
+	cr_assert(strncmp(json_object_get_string(f), "pty:/dev/pts/", 13) == 0, "%s",
+		  json_object_get_string(f));
+	snprintf(path, len, "%s", json_object_get_string(f) + 4);
+	json_object_put(r);
+	vms = ok(c, "x-strand-query-vms", NULL);
+	cr_assert(json_object_object_get_ex(json_object_array_get_idx(vms, 0), "console", &con));
+	cr_assert(json_object_object_get_ex(con, "dropped-bytes", &d));
+	*dropped = json_object_get_int64(d);
+	json_object_put(vms);
+}
+
+/* Write msg to the slave, wait until want comes back (uart-echo upper-cases its input). */
+static void echo_round(const char *path, const char *msg, const char *want)
+{
+	char got[512] = "";
+	size_t n = 0;
+	int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	uint64_t end = now_ns() + 10 * NSEC_PER_SEC;
+
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cr_assert(isatty(fd));
+	cr_assert_eq(write(fd, msg, strlen(msg)), (ssize_t)strlen(msg));
+	while (!strstr(got, want) && now_ns() < end && n < sizeof(got) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		k = read(fd, got + n, sizeof(got) - 1 - n);
+		if (k > 0)
+			n += (size_t)k;
+		got[n] = 0;
+	}
+	close(fd);
+	cr_assert(strstr(got, want), "sent '%s' to %s, got back '%s'", msg, path, got);
+}
+
+/*
+ * --console pty: the slave is the console; a reader may come and go (input works each time,
+ * including after a hang-up), and output with no reader is dropped and counted, not queued.
+ */
+Test(monitor, console_pty)
+{
+	static const char *const extra[] = { "--guest", "uart-echo:duration_ms=60000", "--console",
+					     "pty", NULL };
+	char path[64];
+	struct vmproc p;
+	int64_t dropped;
+
+	SKIP_WITHOUT_KVM();
+	start(&p, extra);
+	console_state(p.c, path, sizeof(path), &dropped);
+	/* "uart-echo: ready" went out before anyone opened the slave: dropped. */
+	for (int i = 0; i < 100 && dropped < 17; i++) {
+		sleep_ms(20);
+		console_state(p.c, path, sizeof(path), &dropped);
+	}
+	cr_assert_geq(dropped, 17, "the greeting with no reader was not dropped");
+	echo_round(path, "abc", "ABC");
+	sleep_ms(300); /* the hang-up seen, a new reader found by the poll */
+	echo_round(path, "def", "DEF");
+	echo_round(path, "ghi", "GHI");
+	finish_expect(&p, 0);
+}
+
 Test(monitor, bad_command_line)
 {
 	struct run_result r;
@@ -1061,8 +1138,9 @@ static unsigned same_shape(json_object *q, json_object *s, const char *path)
 
 Test(monitor, reply_shapes_match_qemu)
 {
-	static const char *const extra[] = { "--guest",	   "idle",   "--vcpus", "2",   "--paused",
-					     "--iothread", "id=io1", "--name",	"vm0", NULL };
+	static const char *const extra[] = { "--guest",	 "idle",       "--vcpus", "2",
+					     "--paused", "--iothread", "id=io1",  "--name",
+					     "vm0",	 "--console",  "pty",	  NULL };
 	static const char *const cmds[][2] = {
 		{ "query-version", NULL },
 		{ "query-status", NULL },
@@ -1070,6 +1148,7 @@ Test(monitor, reply_shapes_match_qemu)
 		{ "query-name", NULL },
 		{ "query-cpus-fast", NULL },
 		{ "query-iothreads", NULL },
+		{ "query-chardev", NULL },
 		{ "query-stats", "{\"target\": \"vm\"}" },
 		{ "query-stats", "{\"target\": \"vcpu\"}" },
 		{ "query-stats", "{\"target\": \"vcpu\", \"providers\": [{\"provider\": \"kvm\", "
@@ -1119,6 +1198,11 @@ Test(monitor, reply_shapes_match_qemu)
 	qargv[n++] = "-S";
 	qargv[n++] = "-object";
 	qargv[n++] = "iothread,id=io1";
+	/* libvirt's <serial type='pty'>: listed first by query-chardev, as strand's console. */
+	qargv[n++] = "-chardev";
+	qargv[n++] = "pty,id=charserial0";
+	qargv[n++] = "-serial";
+	qargv[n++] = "chardev:charserial0";
 	qargv[n++] = "-qmp";
 	qargv[n++] = qmon;
 	qargv[n] = NULL;

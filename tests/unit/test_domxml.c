@@ -137,7 +137,7 @@ static const struct example examples[] = {
 	  "/var/lib/strand/images/initramfs.img --cmdline 'console=ttyS0 root=/dev/vda rw' "
 	  "--vcpus 2 --memory 1048576K --disk "
 	  "path=/var/lib/strand/images/root.img,cache=none,serial=root-disk,aio=io_uring --disk "
-	  "path=/var/lib/strand/images/data.img,readonly=on --rng --console stdio",
+	  "path=/var/lib/strand/images/data.img,readonly=on --rng --console pty",
 	  0, "      <driver name='qemu' type='raw' cache='none' io='native'/>\n" },
 	{ "numa-pinning.xml",
 	  "strand run --name numa-db --guest numa:nodes=2 --vcpus 4,sockets=2,cores=2,threads=1 "
@@ -252,7 +252,7 @@ Test(domxml, tunings_pin_each_vcpu)
 	cr_assert_str_eq(a.tunings[2].cpulist, "4-5");
 	cr_assert_eq(a.tunings[4].kind, DOMAIN_TUNE_EMULATOR_PIN);
 	cr_assert_str_eq(a.tunings[4].cpulist, "0");
-	cr_assert(!a.serial_pty);
+	cr_assert(strstr(j, "--console none"), "%s", j);
 	free(j);
 	domain_argv_free(&a);
 	domain_def_free(d);
@@ -310,8 +310,7 @@ Test(domxml, live_xml)
 	again = format_ok(inactive, 0);
 	cr_assert(!strstr(again, "id='7'") && !strstr(again, "pts"), "%s", again);
 	j = argv_of(inactive, &a);
-	cr_assert(a.serial_pty);
-	cr_assert(strstr(j, "--console stdio"));
+	cr_assert(strstr(j, "--console pty"), "%s", j);
 	free(j);
 	domain_argv_free(&a);
 	free(again);
