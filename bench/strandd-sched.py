@@ -8,7 +8,8 @@ The same workload both ways: VMS micro-guests running smp-spin (a contended tick
 each acquisition counted as the guest's progress), VCPUS vCPUs each, under STRATEGY:
   inproc   one `strand run --sched STRATEGY --vm ... --vm ...` (the controller in the VMM);
   strandd  a strandd started with `--sched STRATEGY`, the VMs as domains, one process each (the
-           controller in the daemon, gating vCPUs through each VM's monitor).
+           controller in the daemon, gating vCPUs through each VM's shared vCPU gate,
+           `strand run --vcpu-gate`: docs/monitor.md).
 Throughput is read the same way for both: the guests' progress through the QMP monitors
 (x-strand-query-progress) at the start and the end of a WINDOW-second window, after a 1 s
 warm-up; acquisitions/s summed over every vCPU. The two modes alternate, REPS times each;
