@@ -298,23 +298,31 @@ static char *slurp(const char *path)
 	return s;
 }
 
+/* A fresh directory from the template dir (changed in place) holding NAME.EXT with data. */
+static void iasl_input(char *dir, const char *name, const char *ext, const void *data, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
 /* Disassemble one table with iasl -d in a temporary directory; the .dsl text (malloc'd). */
 char *test_iasl_disassemble(const char *name, const uint8_t *tbl, size_t len)
 {
 	const char *iasl = iasl_path();
 	char dir[] = "/tmp/strand-acpi-XXXXXX", path[128], cmd[512];
 	char *text;
-	FILE *f;
 	int st;
 
 	if (!iasl)
 		cr_skip_test("iasl not found (install acpica-tools)");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
-	f = fopen(path, "wb");
-	cr_assert_not_null(f);
-	cr_assert_eq(fwrite(tbl, 1, len, f), len);
-	fclose(f);
+	iasl_input(dir, name, "dat", tbl, len);
 	snprintf(cmd, sizeof(cmd), "cd %s && %s -d %s.dat >iasl.log 2>&1", dir, iasl, name);
 	st = system(cmd);
 	snprintf(path, sizeof(path), "%s/iasl.log", dir);
@@ -337,18 +345,11 @@ char *test_iasl_compile(const char *name, const char *dsl)
 	const char *iasl = iasl_path();
 	char dir[] = "/tmp/strand-asl-XXXXXX", path[128], cmd[512];
 	char *text;
-	size_t len = strlen(dsl);
-	FILE *f;
 	int st;
 
 	if (!iasl)
 		cr_skip_test("iasl not found (install acpica-tools)");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/%s.dsl", dir, name);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	cr_assert_eq(fwrite(dsl, 1, len, f), len);
-	fclose(f);
+	iasl_input(dir, name, "dsl", dsl, strlen(dsl));
 	/* Every warning counts; -p names the output (name.aml). */
 	snprintf(cmd, sizeof(cmd), "cd %s && %s -p %s %s.dsl >iasl.log 2>&1", dir, iasl, name,
 		 name);

@@ -12,7 +12,9 @@ real sshd on 127.0.0.1.
 Environment: STRAND_BIN (the strand binary), STRANDD_BIN (strandd), set by meson.
 """
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import socket
@@ -53,6 +55,34 @@ def domain_xml(name, vcpus=1, program="idle", args=None, extra="", uuid=None):
     )
 
 
+
+def virsh_console(uri, name, on_ready, until=None, timeout=30):
+    """The real `virsh console NAME` on a terminal: collect what it prints; once it shows its
+    escape banner call on_ready(fd) (once); stop at EOF, or when `until` shows (then leave
+    with Ctrl-], virsh console's escape). Returns (output, wait status)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp("virsh", ["virsh", "-c", uri, "console", name])
+    out, ready, deadline = b"", False, time.time() + timeout
+    while time.time() < deadline and not (until and until in out):
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                b = os.read(fd, 4096)
+            except OSError:
+                break
+            if not b:
+                break
+            out += b
+        if not ready and b"Escape character" in out:
+            on_ready(fd)
+            ready = True
+    if until:
+        os.write(fd, b"\x1d")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return out, status
+
 class Daemon:
     """One strandd with its own directories."""
 
@@ -75,13 +105,13 @@ class Daemon:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("strandd exited with %d: %s" % (self.proc.returncode, self.logtext()))
-            try:
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(self.sock)
-                s.close()
-                return
-            except OSError:
-                time.sleep(0.05)
+            with socket.socket(socket.AF_UNIX) as s:
+                try:
+                    s.connect(self.sock)
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.05)
         raise RuntimeError("strandd did not listen on %s" % self.sock)
 
     def stop(self, sig=signal.SIGTERM):
@@ -391,8 +421,6 @@ class StranddTest(unittest.TestCase):
     def test_console(self):
         """virsh console (under a pty, as a user runs it) and python's openConsole stream:
         the guest's serial output arrives, the end of the VM ends the stream."""
-        import pty
-        import select
         d = self.d
         serial = "<devices><serial type='pty'/></devices>"
         hello = domain_xml("vc", vcpus=2, program="hello").replace(
@@ -422,25 +450,8 @@ class StranddTest(unittest.TestCase):
         self.assertIn(b"all 2 vCPUs reported in", out)
         # virsh console on a terminal
         conn.createXML(hello, libvirt.VIR_DOMAIN_START_PAUSED)
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execvp("virsh", ["virsh", "-c", d.uri, "console", "vc"])
-        out, resumed, deadline = b"", False, time.time() + 30
-        while time.time() < deadline:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                try:
-                    b = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not b:
-                    break
-                out += b
-            if not resumed and b"Escape character" in out:
-                conn.lookupByName("vc").resume()
-                resumed = True
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
+        out, status = virsh_console(d.uri, "vc",
+                                    lambda fd: conn.lookupByName("vc").resume())
         self.assertIn(b"all 2 vCPUs reported in", out, out.decode(errors="replace"))
         self.assertEqual(os.WEXITSTATUS(status), 0)
         # no pty serial: a clear error
@@ -486,8 +497,6 @@ class StranddTest(unittest.TestCase):
         """strand holds the console pty (--console pty); strandd opens the slave per console:
         after kill -9 and a restart of strandd, the console of the running VM still works,
         through python's stream and the real virsh console, input and output."""
-        import pty
-        import select
         d = self.d
         virsh(d, "define", write(self.path("echo.xml"), self.echo_domain("echo")))
         virsh(d, "start", "echo")
@@ -504,26 +513,8 @@ class StranddTest(unittest.TestCase):
         self.assertEqual(self.console_pty(dom), path)  # from the VM's query-chardev
         self.stream_echo(conn, dom, b"after")
         # the real virsh console, on a terminal
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execvp("virsh", ["virsh", "-c", d.uri, "console", "echo"])
-        out, typed, deadline = b"", False, time.time() + 30
-        while time.time() < deadline and b"VIRSH" not in out:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                try:
-                    b = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not b:
-                    break
-                out += b
-            if not typed and b"Escape character" in out:
-                os.write(fd, b"virsh")
-                typed = True
-        os.write(fd, b"\x1d")  # Ctrl-]: virsh console's escape
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
+        out, status = virsh_console(d.uri, "echo", lambda fd: os.write(fd, b"virsh"),
+                                    until=b"VIRSH")
         self.assertIn(b"VIRSH", out, out.decode(errors="replace"))
         self.assertEqual(os.WEXITSTATUS(status), 0)
         dom.destroy()

@@ -219,6 +219,25 @@ Test(monitor, lifecycle_stop_cont_powerdown)
 	finish_expect(&p, 0);
 }
 
+/*
+ * The guest powered itself off (after a power-down request): SHUTDOWN with reason
+ * guest-shutdown within timeout_ms, then strand exits 0.
+ */
+static void expect_guest_shutdown(struct vmproc *p, int timeout_ms, const char *what)
+{
+	json_object *ev = NULL, *data, *reason;
+
+	cr_assert_eq(qmp_client_wait_event(p->c, "SHUTDOWN", &ev, timeout_ms), 0,
+		     "%s: no SHUTDOWN: the guest never saw the power-down request", what);
+	cr_assert(json_object_object_get_ex(ev, "data", &data));
+	cr_assert(json_object_object_get_ex(data, "reason", &reason));
+	cr_assert_str_eq(json_object_get_string(reason), "guest-shutdown", "%s", what);
+	json_object_put(ev);
+	qmp_client_close(p->c);
+	p->c = NULL;
+	finish_expect(p, 0);
+}
+
 /* One vCPU's progress counter (x-strand-query-progress). */
 static uint64_t progress_of(struct qmp_client *c, unsigned index)
 {
@@ -353,7 +372,6 @@ Test(monitor, paused_start_and_halting_guest)
 {
 	static const char *const extra[] = { "--guest", "idle", "--paused", NULL };
 	struct vmproc p;
-	json_object *ev = NULL, *data, *reason;
 
 	SKIP_WITHOUT_KVM();
 	start(&p, extra);
@@ -363,14 +381,7 @@ Test(monitor, paused_start_and_halting_guest)
 	cr_assert_str_eq(status(p.c), "running");
 	/* The idle guest halts in KVM: the power-down request must wake it. */
 	json_object_put(ok(p.c, "system_powerdown", NULL));
-	cr_assert_eq(qmp_client_wait_event(p.c, "SHUTDOWN", &ev, TMO), 0);
-	cr_assert(json_object_object_get_ex(ev, "data", &data));
-	cr_assert(json_object_object_get_ex(data, "reason", &reason));
-	cr_assert_str_eq(json_object_get_string(reason), "guest-shutdown");
-	json_object_put(ev);
-	qmp_client_close(p.c);
-	p.c = NULL;
-	finish_expect(&p, 0);
+	expect_guest_shutdown(&p, TMO, "the halted guest");
 }
 
 Test(monitor, quit_and_reset_reasons)
@@ -438,7 +449,6 @@ static void power_button_run(const char *extra_opt)
 	size_t len;
 	uint8_t *elf = test_pvh_elf(&note, &len);
 	struct vmproc p;
-	json_object *ev = NULL, *data, *reason;
 
 	memcpy(elf + TEST_PVH_SEG_OFF + (TEST_PVH_ENTRY - TEST_PVH_SEG_GPA), ged_poller,
 	       sizeof(ged_poller));
@@ -452,15 +462,7 @@ static void power_button_run(const char *extra_opt)
 	cr_assert_str_eq(status(p.c), "running");
 	json_object_put(ok(p.c, "system_powerdown", NULL));
 	expect_event(p.c, "POWERDOWN");
-	cr_assert_eq(qmp_client_wait_event(p.c, "SHUTDOWN", &ev, 60000), 0,
-		     "%s: the guest never saw the button", extra_opt ? extra_opt : "default");
-	cr_assert(json_object_object_get_ex(ev, "data", &data));
-	cr_assert(json_object_object_get_ex(data, "reason", &reason));
-	cr_assert_str_eq(json_object_get_string(reason), "guest-shutdown");
-	json_object_put(ev);
-	qmp_client_close(p.c);
-	p.c = NULL;
-	finish_expect(&p, 0);
+	expect_guest_shutdown(&p, 60000, extra_opt ? extra_opt : "default locks");
 	unlink(kernel);
 }
 
