@@ -270,6 +270,19 @@ int run_check_sched(const struct run *r, const struct sched_config *s, const str
 				err, -EINVAL,
 				"--sched fifo: the kernel's RT throttling is off "
 				"(sched_rt_runtime_us = -1): SCHED_FIFO vCPUs could starve the host");
+		if (!t->nr_pus) {
+			long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+			cpus = n > 0 ? (unsigned)n : 1;
+		}
+		if (run_total_vcpus(r) > cpus)
+			log_warn(
+				"--sched fifo: %u vCPUs on %u CPUs: a SCHED_FIFO vCPU that busy-waits "
+				"keeps its CPU until it blocks, so a VM can hold every CPU until it "
+				"ends, and vCPUs waiting for siblings queued behind each other "
+				"livelock (RT throttling runs only non-RT tasks); share CPUs with "
+				"gang or credit",
+				run_total_vcpus(r), cpus);
 	}
 	return 0;
 }
