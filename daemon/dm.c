@@ -185,16 +185,6 @@ static void emit(struct dm *m, struct dm_dom *d, int ev, int detail)
 
 /* ---- files ---- */
 
-void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what, char *buf, size_t len)
-{
-	if (strcmp(what, "def") == 0)
-		snprintf(buf, len, "%s/domains/%s.xml", m->opts.state_dir, d->name);
-	else if (strcmp(what, "autostart") == 0)
-		snprintf(buf, len, "%s/autostart/%s.xml", m->opts.state_dir, d->name);
-	else
-		snprintf(buf, len, "%s/%s.%s", m->opts.run_dir, d->name, what);
-}
-
 int dm_save_def(struct dm *m, struct dm_dom *d, struct dm_err *err)
 {
 	struct domain_error de;

@@ -7,6 +7,8 @@
 #define STRAND_DAEMON_DM_PRIV_H
 
 #include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "daemon/dm.h"
 #include "daemon/xml/argv.h"
@@ -68,11 +70,19 @@ int __must_check dm_qmp(struct dm_dom *d, const char *cmd, json_object *args, js
 
 /*
  * A domain's file: "def" (STATE/domains/NAME.xml), "autostart" (STATE/autostart/NAME.xml, a
- * symlink to "def"), else RUN/NAME.WHAT ("qmp", "state", "xml", "log", "gate": the shared vCPU
- * gate of monitor/vcpu_gate.h).
+ * symlink to "def"), else RUN/NAME.WHAT ("qmp", "state", "xml", "log", "gate": the shared
+ * vCPU gate of monitor/vcpu_gate.h).
  */
-void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what, char *buf,
-		size_t len);
+static inline void dm_path_of(const struct dm *m, const struct dm_dom *d, const char *what,
+			      char *buf, size_t len)
+{
+	if (strcmp(what, "def") == 0)
+		snprintf(buf, len, "%s/domains/%s.xml", m->opts.state_dir, d->name);
+	else if (strcmp(what, "autostart") == 0)
+		snprintf(buf, len, "%s/autostart/%s.xml", m->opts.state_dir, d->name);
+	else
+		snprintf(buf, len, "%s/%s.%s", m->opts.run_dir, d->name, what);
+}
 
 /* Write d's persistent definition (atomically). */
 int __must_check dm_save_def(struct dm *m, struct dm_dom *d, struct dm_err *err);
