@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/chardev.h"
@@ -138,8 +140,43 @@ int chardev_open(struct chardev *c, const char *spec, const char **why)
 	return -EINVAL;
 }
 
+/*
+ * The VM ends: the master's close hangs the slave up, and Linux discards what its reader has
+ * not read yet (the guest's last lines, e.g. strandd's console stream of a VM that prints and
+ * powers off). So while a reader is there, wait until the slave's input queue is empty (read
+ * through a slave fd of our own: FIONREAD counts the tty's queue, whoever reads it), twice in
+ * a row 10 ms apart (a write may still be in the flip buffer), at most PTY_DRAIN_MS: a reader
+ * that holds the pty but never reads delays the exit by that much, no more.
+ */
+#define PTY_DRAIN_MS 2000
+
+static bool pty_has_reader(int fd);
+
+static void pty_drain(struct chardev *c)
+{
+	int s, empty = 0;
+
+	if (!pty_has_reader(c->out_fd))
+		return;
+	s = open(c->pty_path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (s < 0)
+		return;
+	for (int waited = 0; waited < PTY_DRAIN_MS && empty < 2; waited += 10) {
+		int n = 0;
+
+		if (ioctl(s, FIONREAD, &n) < 0)
+			break;
+		empty = n == 0 ? empty + 1 : 0;
+		if (empty < 2)
+			nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	}
+	close(s);
+}
+
 void chardev_close(struct chardev *c)
 {
+	if (c->kind == CHARDEV_PTY && c->out_fd >= 0)
+		pty_drain(c);
 	chardev_detach_input(c);
 	if (c->raw_tty) {
 		chardev_restore_tty();

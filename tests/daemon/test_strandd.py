@@ -521,6 +521,47 @@ class StranddTest(unittest.TestCase):
         dom.undefine()
         conn.close()
 
+    def test_console_last_lines_reach_a_slow_reader(self):
+        """A VM that prints and ends at once: its pty's last output still reaches a reader that
+        reads only after the VM is gone (the master's close would discard it: strand waits,
+        bounded, until the reader has it). strandd's console of a VM that powers off."""
+        import json
+        mon = self.path("slow.qmp")
+        p = subprocess.Popen([STRAND, "run", "--quiet", "--paused", "--monitor", "unix:" + mon,
+                              "--console", "pty", "--guest", "hello", "--vcpus", "2"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: os.path.exists(mon), what="the monitor socket")
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(mon)
+                f = s.makefile("rw")
+                f.readline()
+                for cmd in ("qmp_capabilities", "query-chardev"):
+                    f.write(json.dumps({"execute": cmd}) + "\n")
+                    f.flush()
+                    r = json.loads(f.readline())["return"]
+                path = [c["filename"][4:] for c in r if c["filename"].startswith("pty:")][0]
+                fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+                f.write('{"execute": "cont"}\n')
+                f.flush()
+                time.sleep(1.0)  # the guest has printed and powered off by now
+            out = b""
+            while True:
+                try:
+                    b = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not b:
+                    break
+                out += b
+            os.close(fd)
+            self.assertIn(b"all 2 vCPUs reported in", out)
+            self.assertEqual(p.wait(timeout=30), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
     def test_console_nobody_reads(self):
         """Guest output nobody reads never holds the VM up: with no console open, and with a
         reader that has the pty open but does not read, uart-echo prints 4 MiB and ends."""
