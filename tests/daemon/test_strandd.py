@@ -22,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import unittest
@@ -74,7 +75,11 @@ def virsh_console(uri, name, on_ready, until=None, timeout=30):
             if not b:
                 break
             out += b
-        if not ready and b"Escape character" in out:
+        # Ready once virsh has put the terminal in raw mode (termios on the master are the
+        # slave's): it does that after its banner with TCSAFLUSH, which throws away whatever
+        # was typed before, so input sent on the banner alone can be lost.
+        if not ready and b"Escape character" in out and \
+                not termios.tcgetattr(fd)[3] & termios.ICANON:
             on_ready(fd)
             ready = True
     if until:
