@@ -57,6 +57,20 @@ def domain_xml(name, vcpus=1, program="idle", args=None, extra="", uuid=None):
 
 
 
+def stream_read(st, until=None, timeout=30):
+    """What a libvirt stream (non-blocking recv: -2 means nothing yet) gives until EOF, until
+    `until` shows, or until timeout seconds passed."""
+    out, deadline = b"", time.time() + timeout
+    while time.time() < deadline and not (until and until in out):
+        b = st.recv(4096)
+        if b == -2:
+            time.sleep(0.05)
+            continue
+        if not b:
+            break
+        out += b
+    return out
+
 def virsh_console(uri, name, on_ready, until=None, timeout=30):
     """The real `virsh console NAME` on a terminal: collect what it prints; once it shows its
     escape banner call on_ready(fd) (once); stop at EOF, or when `until` shows (then leave
@@ -442,15 +456,7 @@ class StranddTest(unittest.TestCase):
         self.assertIn("Active console session", str(e.exception))
         other.close()
         dom.resume()
-        out, deadline = b"", time.time() + 30
-        while time.time() < deadline:
-            b = st.recv(4096)
-            if b == -2:
-                time.sleep(0.05)
-                continue
-            if not b:
-                break
-            out += b
+        out = stream_read(st, timeout=30)
         st.finish()
         self.assertIn(b"all 2 vCPUs reported in", out)
         # virsh console on a terminal
@@ -483,18 +489,8 @@ class StranddTest(unittest.TestCase):
         """python3-libvirt's console stream: send msg, expect uart-echo's upper-case echo."""
         st = conn.newStream(0)
         dom.openConsole(None, st, 0)
-        out, deadline, sent = b"", time.time() + 20, False
-        while time.time() < deadline and msg.upper() not in out:
-            if not sent:
-                st.send(msg)
-                sent = True
-            b = st.recv(4096)
-            if b == -2:
-                time.sleep(0.05)
-                continue
-            if not b:
-                break
-            out += b
+        st.send(msg)
+        out = stream_read(st, until=msg.upper(), timeout=20)
         st.finish()
         self.assertIn(msg.upper(), out)
 
